@@ -1,0 +1,334 @@
+"""The ``deepcourse`` command.
+
+    deepcourse list [--module N] [--markdown]
+    deepcourse run NAME [--quick|--full] [--device D] [--out DIR] [--seed S] [--resume] [--record] [key=value ...]
+    deepcourse tour [--module N]
+    deepcourse report [RUNS ...] [--markdown] [--readme README.md]
+    deepcourse data list|where|check|download [NAME]
+    deepcourse models [PATTERN]
+    deepcourse autodiff show FILE:FUNC
+
+Exit codes: 0 success, 1 an experiment failed or missed its floor, 2 bad usage or config.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+__all__ = ["main"]
+
+
+def _fmt(x, digits: int = 4) -> str:
+    if x is None:
+        return "—"
+    if isinstance(x, float):
+        return f"{x:.{digits}g}"
+    return str(x)
+
+
+def _table(rows: list[list[str]], header: list[str]) -> str:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    line = "  ".join(h.ljust(w) for h, w in zip(header, widths))
+    out = [line, "  ".join("-" * w for w in widths)]
+    out += ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)) for r in rows]
+    return "\n".join(out)
+
+
+def _floor_text(exp) -> str:
+    return ", ".join(f"{k} {b}" for k, b in exp.floor.items())
+
+
+def experiments_markdown(module: str | None = None) -> str:
+    from deepcourse.core.registry import all_experiments
+
+    lines = ["| module | experiment | title | quick floor | paper |", "|---|---|---|---|---|"]
+    for e in all_experiments(module):
+        paper = e.paper.source + (" (" + ", ".join(f"{k} {v:g}" for k, v in e.paper.values.items()) + ")" if e.paper.values else "")
+        lines.append(f"| {e.module} | `{e.name}` | {e.title} | {_floor_text(e) or '—'} | {paper or '—'} |")
+    return "\n".join(lines)
+
+
+def cmd_list(args) -> int:
+    from deepcourse.core.registry import all_experiments
+
+    if args.markdown:
+        print(experiments_markdown(args.module))
+        return 0
+    rows = [[e.module, e.name, e.title, _floor_text(e)] for e in all_experiments(args.module)]
+    print(_table(rows, ["module", "name", "title", "quick floor"]))
+    return 0
+
+
+def _parse_overrides(items: list[str]) -> dict[str, str]:
+    from deepcourse.core.config import ConfigError
+
+    out = {}
+    for item in items:
+        if "=" not in item:
+            raise ConfigError(f"unexpected argument {item!r}: overrides look like key=value")
+        k, v = item.split("=", 1)
+        out[k.strip()] = v
+    return out
+
+
+def cmd_run(args) -> int:
+    from deepcourse.core import distributed
+    from deepcourse.core.config import describe
+    from deepcourse.core.registry import get, run_experiment
+
+    exp = get(args.name)
+    preset = "full" if args.full else "quick"
+    overrides = _parse_overrides(args.overrides)
+    if args.show_config:
+        cfg = exp.config(preset, overrides)
+        rows = [[n, t, repr(v), h] for n, t, v, h in describe(cfg)]
+        print(f"{exp.name} ({preset}): {exp.title}\n")
+        print(_table(rows, ["key", "type", "value", "help"]))
+        return 0
+    distributed.init_from_env(args.device)
+    if args.record and preset != "full":
+        raise _usage("--record stores full runs only: add --full")
+    summary = run_experiment(
+        args.name, preset, out=args.out, device=args.device, seed=args.seed, overrides=overrides,
+        resume=args.resume, record=args.record, data_root=args.data_dir, raise_errors=args.debug,
+    )
+    if distributed.rank() != 0:
+        distributed.cleanup()
+        return 0
+    _print_summary(summary)
+    distributed.cleanup()
+    return 0 if summary["status"] in ("passed", "done", "skipped") else 1
+
+
+def _print_summary(s: dict) -> None:
+    print(f"\n{s['experiment']} [{s['preset']}] {s['status'].upper()} in {s['wall_time_s']:.1f} s -> {s.get('out')}")
+    if s.get("reason"):
+        print(f"  {s['reason']}")
+    paper = s.get("paper", {}).get("values", {})
+    floor = s.get("floor", {})
+    rows = []
+    for k, v in s.get("metrics", {}).items():
+        fl = floor.get(k)
+        rows.append([k, _fmt(v), _fmt(paper.get(k)), f"{fl['op']} {fl['value']:g}" if fl else ""])
+    if rows:
+        print(_table(rows, ["metric", "ours", "paper", "floor"]))
+
+
+def cmd_tour(args) -> int:
+    from deepcourse.core.registry import all_experiments, run_experiment
+
+    exps = all_experiments(args.module)
+    if not exps:
+        print(f"no experiments for module {args.module!r}", file=sys.stderr)
+        return 2
+    base = Path(args.out) / f"tour-{time.strftime('%Y%m%d-%H%M%S')}"
+    summaries, rows = [], []
+    t0 = time.perf_counter()
+    for i, exp in enumerate(exps, 1):
+        print(f"[{i}/{len(exps)}] {exp.name} ...", end=" ", flush=True)
+        s = run_experiment(exp.name, "quick", out=base / exp.name, device=args.device, data_root=args.data_dir,
+                           progress=False)
+        s["run_dir"] = str(base / exp.name)
+        summaries.append(s)
+        print(f"{s['status']} ({s['wall_time_s']:.1f} s)")
+        m = s["primary"]
+        fl = s["floor"].get(m)
+        rows.append([exp.module, exp.name, m, _fmt(s["metrics"].get(m)), _fmt(s["paper"]["values"].get(m)),
+                     f"{fl['op']} {fl['value']:g}" if fl else "", s["status"], f"{s['wall_time_s']:.1f}"])
+    print()
+    print(_table(rows, ["module", "experiment", "metric", "ours", "paper", "floor", "status", "time (s)"]))
+    bad = [s for s in summaries if s["status"] in ("failed", "error")]
+    skipped = [s for s in summaries if s["status"] == "skipped"]
+    for s in bad + skipped:
+        print(f"  {s['experiment']}: {s['status']}: {s.get('reason', '')}")
+    report = None
+    try:
+        from deepcourse.viz.report import render_html
+
+        report = render_html([Path(s["run_dir"]) for s in summaries], Path(args.report))
+    except ImportError as e:  # the report package is part of the platform; say so loudly if missing
+        print(f"report not written: {e}", file=sys.stderr)
+    print(f"\n{len(summaries) - len(bad) - len(skipped)} passed, {len(bad)} failed, {len(skipped)} skipped "
+          f"in {time.perf_counter() - t0:.0f} s" + (f"; report: {report}" if report else ""))
+    return 1 if bad else 0
+
+
+def cmd_report(args) -> int:
+    from deepcourse.viz.report import load_runs, render_html, render_markdown
+
+    paths = [Path(p) for p in (args.runs or ["results"])]
+    runs = load_runs(paths)
+    if args.markdown or args.readme:
+        md = render_markdown(runs)
+        if args.readme:
+            update_readme(Path(args.readme), results=md)
+            print(f"updated {args.readme}")
+        else:
+            print(md)
+        return 0
+    out = render_html(runs, Path(args.out))
+    print(f"wrote {out} ({len(runs)} runs)")
+    return 0
+
+
+def update_readme(path: Path, results: str | None = None) -> None:
+    """Replace the generated blocks of the README (between the marker comments)."""
+    text = path.read_text()
+    blocks = {"experiments": experiments_markdown()}
+    if results is not None:
+        blocks["results"] = results
+    for key, body in blocks.items():
+        start, end = f"<!-- {key}:start -->", f"<!-- {key}:end -->"
+        if start not in text or end not in text:
+            raise SystemExit(f"{path} has no {start} ... {end} block")
+        head, rest = text.split(start, 1)
+        _, tail = rest.split(end, 1)
+        text = f"{head}{start}\n{body}\n{end}{tail}"
+    path.write_text(text)
+
+
+def cmd_data(args) -> int:
+    from deepcourse import data
+
+    root = data.data_root(args.data_dir)
+    if args.action == "list":
+        print(data.format_list(root))
+        return 0
+    names = [args.name] if args.name else [d for d in data.list_datasets()]
+    if args.action == "where":
+        for n in names:
+            print(f"{n}: {data.where(n, root)}")
+        return 0
+    if args.action == "check":
+        bad = 0
+        for n in names:
+            for file, status in data.check(n, root):
+                bad += status != "ok"
+                print(f"{n}: {file}: {status}")
+        return 1 if bad and args.name else 0
+    if args.action == "download":
+        if not args.name:
+            raise _usage("data download needs a dataset NAME (see `deepcourse data list`)")
+        data.download(args.name, root)
+        print(f"{args.name}: downloaded and verified under {data.where(args.name, root)}")
+        return 0
+    return 2
+
+
+def cmd_models(args) -> int:
+    import torch
+
+    from deepcourse.core.models import count_parameters, create_model, get_model_entry, list_models
+
+    rows = []
+    for name in list_models(args.pattern):
+        entry = get_model_entry(name)
+        m = create_model(name, small=True)
+        rows.append([name, entry.module.replace("deepcourse.", ""), f"{count_parameters(m):,}"])
+    print(_table(rows, ["model", "package", "params (small)"]))
+    del torch
+    return 0
+
+
+def cmd_autodiff(args) -> int:
+    from deepcourse.autodiff.source import show
+
+    print(show(args.target))
+    return 0
+
+
+class _UsageError(Exception):
+    pass
+
+
+def _usage(msg: str) -> _UsageError:
+    return _UsageError(msg)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="deepcourse", description="A graduate deep-learning course, executable.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("list", help="list the experiments")
+    s.add_argument("--module", help="course module, e.g. 0.1 or 2")
+    s.add_argument("--markdown", action="store_true", help="print a Markdown table (for the README)")
+    s.set_defaults(func=cmd_list)
+
+    s = sub.add_parser("run", help="run one experiment")
+    s.add_argument("name")
+    g = s.add_mutually_exclusive_group()
+    g.add_argument("--quick", action="store_true", help="seconds on a CPU, offline data (default)")
+    g.add_argument("--full", action="store_true", help="the paper's recipe")
+    s.add_argument("--device", default="auto", help="cpu | cuda | cuda:N | mps | auto (default)")
+    s.add_argument("--out", help="run folder (default runs/NAME/PRESET-TIMESTAMP)")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--resume", action="store_true", help="continue the run in --out (default: the latest run)")
+    s.add_argument("--record", action="store_true", help="store the summary in results/NAME.json (full runs)")
+    s.add_argument("--data-dir", help="dataset root (default $DEEPCOURSE_DATA, then ~/.cache/deepcourse)")
+    s.add_argument("--show-config", action="store_true", help="print the config's keys, values and limits")
+    s.add_argument("--debug", action="store_true", help="let exceptions propagate with their traceback")
+    s.add_argument("overrides", nargs="*", metavar="key=value")
+    s.set_defaults(func=cmd_run)
+
+    s = sub.add_parser("tour", help="run every quick experiment, print the table, write the report")
+    s.add_argument("--module")
+    s.add_argument("--device", default="cpu")
+    s.add_argument("--out", default="runs")
+    s.add_argument("--report", default="report/index.html")
+    s.add_argument("--data-dir")
+    s.set_defaults(func=cmd_tour)
+
+    s = sub.add_parser("report", help="render runs as HTML (default) or Markdown")
+    s.add_argument("runs", nargs="*", help="run folders, runs/ or results/ (default results/)")
+    s.add_argument("--markdown", action="store_true")
+    s.add_argument("--readme", help="rewrite the generated tables of this README")
+    s.add_argument("--out", default="report/index.html")
+    s.set_defaults(func=cmd_report)
+
+    s = sub.add_parser("data", help="datasets: list, where, check, download")
+    s.add_argument("action", choices=["list", "where", "check", "download"])
+    s.add_argument("name", nargs="?")
+    s.add_argument("--data-dir")
+    s.set_defaults(func=cmd_data)
+
+    s = sub.add_parser("models", help="list registered models with their parameter counts")
+    s.add_argument("pattern", nargs="?")
+    s.set_defaults(func=cmd_models)
+
+    s = sub.add_parser("autodiff", help="source-to-source autodiff")
+    s.add_argument("action", choices=["show"])
+    s.add_argument("target", help="FILE.py:FUNC or package.module:FUNC")
+    s.set_defaults(func=cmd_autodiff)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # key=value overrides may come after options: `run NAME --out DIR lr=0.1`
+        if args.command != "run" or any(e.startswith("-") for e in extra):
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+        args.overrides = list(args.overrides) + extra
+    from deepcourse.core.checkpoint import CheckpointError
+    from deepcourse.core.config import ConfigError
+
+    try:
+        return args.func(args)
+    except (ConfigError, _UsageError) as e:
+        print(f"deepcourse: error: {e}", file=sys.stderr)
+        return 2
+    except KeyError as e:  # unknown experiment / model / dataset
+        print(f"deepcourse: error: {e.args[0] if e.args else e}", file=sys.stderr)
+        return 2
+    except (CheckpointError, FileNotFoundError, ValueError) as e:
+        print(f"deepcourse: error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,314 @@
+"""The experiment registry: ``@experiment`` and the runner that turns one into a recorded run.
+
+Each headline result of the course is a function ``fn(cfg, run) -> dict[str, float]``
+registered with two presets: ``quick`` (seconds on a laptop CPU, offline data, its
+``floor`` asserted by the tests) and ``full`` (the paper's recipe). The runner resolves
+the config, seeds everything, calls the function, checks the floor and writes
+``summary.json`` beside the run's metrics, checkpoints and figures.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import importlib
+import json
+import math
+import pkgutil
+import time
+import traceback
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from .config import ConfigError, apply_overrides, config_to_dict, validate
+
+__all__ = [
+    "Reference",
+    "Bound",
+    "at_least",
+    "at_most",
+    "Experiment",
+    "experiment",
+    "get",
+    "all_experiments",
+    "discover",
+    "run_experiment",
+    "module_key",
+]
+
+
+@dataclass(frozen=True)
+class Reference:
+    """Where the paper's (or the notes') numbers come from, and the numbers themselves."""
+
+    source: str
+    values: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Bound:
+    """A floor on one metric: ``op`` is ``">="`` (higher is better) or ``"<="``."""
+
+    op: str
+    value: float
+
+    def holds(self, x: float) -> bool:
+        if x is None or not math.isfinite(x):
+            return False
+        return x >= self.value if self.op == ">=" else x <= self.value
+
+    def __str__(self) -> str:
+        return f"{self.op} {self.value:g}"
+
+
+def at_least(value: float) -> Bound:
+    return Bound(">=", float(value))
+
+
+def at_most(value: float) -> Bound:
+    return Bound("<=", float(value))
+
+
+@dataclass
+class Experiment:
+    name: str
+    module: str
+    title: str
+    fn: Callable[[Any, Any], dict]
+    quick: Any
+    full: Any
+    paper: Reference
+    floor: dict[str, Bound]
+    primary: str
+    description: str = ""
+
+    def config(self, preset: str = "quick", overrides: dict | list | None = None) -> Any:
+        if preset not in ("quick", "full"):
+            raise ConfigError(f"preset must be quick or full (got {preset!r})")
+        cfg = copy.deepcopy(self.quick if preset == "quick" else self.full)
+        return apply_overrides(cfg, overrides or {})
+
+
+_REGISTRY: dict[str, Experiment] = {}
+
+
+def module_key(module: str) -> tuple:
+    """Sort key for course modules: "0.1" < "1.1" < "2" < "10"."""
+    return tuple(int(p) if p.isdigit() else p for p in str(module).split("."))
+
+
+def experiment(
+    *,
+    name: str,
+    module: str | int | float,
+    title: str,
+    quick: Any,
+    full: Any,
+    paper: Reference | None = None,
+    floor: dict[str, float | Bound] | None = None,
+    primary: str | None = None,
+) -> Callable:
+    """Register ``fn(cfg, run) -> dict[str, float]`` as an experiment (see ARCHITECTURE.md)."""
+    for label, cfg in (("quick", quick), ("full", full)):
+        if not dataclasses.is_dataclass(cfg) or isinstance(cfg, type):
+            raise TypeError(f"experiment {name!r}: {label} must be a dataclass config instance")
+        validate(cfg)
+    if type(quick) is not type(full):
+        raise TypeError(f"experiment {name!r}: quick and full must be the same config class")
+    bounds = {k: v if isinstance(v, Bound) else at_least(v) for k, v in (floor or {}).items()}
+    primary = primary or (next(iter(bounds)) if bounds else None)
+    if primary is None:
+        raise ValueError(f"experiment {name!r}: give a floor or a primary metric")
+
+    def register(fn: Callable) -> Callable:
+        if name in _REGISTRY and _REGISTRY[name].fn.__qualname__ != fn.__qualname__:
+            raise ValueError(f"experiment {name!r} is registered twice")
+        _REGISTRY[name] = Experiment(
+            name=name,
+            module=str(module),
+            title=title,
+            fn=fn,
+            quick=quick,
+            full=full,
+            paper=paper or Reference("", {}),
+            floor=bounds,
+            primary=primary,
+            description=(fn.__doc__ or "").strip().split("\n\n")[0].replace("\n", " "),
+        )
+        return fn
+
+    return register
+
+
+_DISCOVERED = False
+DISCOVERY_ERRORS: dict[str, str] = {}  # experiments modules that failed to import (a test asserts none)
+
+
+def discover() -> None:
+    """Import ``deepcourse.<topic>.experiments`` for every topic package that has one."""
+    global _DISCOVERED
+    if _DISCOVERED:
+        return
+    import deepcourse
+
+    for info in pkgutil.iter_modules(deepcourse.__path__):
+        if not info.ispkg or info.name == "core":
+            continue
+        name = f"deepcourse.{info.name}.experiments"
+        try:
+            if importlib.util.find_spec(name) is not None:
+                importlib.import_module(name)
+        except Exception as e:  # one broken topic must not take the whole command down
+            DISCOVERY_ERRORS[name] = f"{type(e).__name__}: {e}"
+            warnings.warn(f"could not import {name}: {type(e).__name__}: {e}", RuntimeWarning, stacklevel=2)
+    _DISCOVERED = True
+
+
+def get(name: str) -> Experiment:
+    discover()
+    if name not in _REGISTRY:
+        import difflib
+
+        close = difflib.get_close_matches(name, _REGISTRY, n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else "; see `deepcourse list`"
+        raise KeyError(f"unknown experiment {name!r}{hint}")
+    return _REGISTRY[name]
+
+
+def all_experiments(module: str | None = None) -> list[Experiment]:
+    discover()
+    exps = [e for e in _REGISTRY.values() if module is None or e.module == str(module) or e.module.split(".")[0] == str(module)]
+    return sorted(exps, key=lambda e: (module_key(e.module), e.name))
+
+
+def _finite_metrics(name: str, metrics: Any) -> dict[str, float]:
+    if not isinstance(metrics, dict):
+        raise TypeError(f"experiment {name!r} must return a dict of metrics, got {type(metrics).__name__}")
+    out = {}
+    for k, v in metrics.items():
+        try:
+            out[k] = float(v)
+        except (TypeError, ValueError):
+            raise TypeError(f"experiment {name!r}: metric {k!r} is not a number ({v!r})") from None
+    return out
+
+
+def project_root() -> Path:
+    """The checkout holding pyproject.toml (for ``results/``), else the working directory."""
+    for base in (Path.cwd(), *Path.cwd().parents):
+        if (base / "pyproject.toml").exists() and (base / "src" / "deepcourse").exists():
+            return base
+    here = Path(__file__).resolve()
+    for base in here.parents:
+        if (base / "pyproject.toml").exists():
+            return base
+    return Path.cwd()
+
+
+def default_out(name: str, preset: str) -> Path:
+    return Path("runs") / name / f"{preset}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+def latest_run(name: str, preset: str, base: Path = Path("runs")) -> Path | None:
+    folder = base / name
+    if not folder.exists():
+        return None
+    cands = sorted(p for p in folder.glob(f"{preset}-*") if p.is_dir())
+    return cands[-1] if cands else None
+
+
+def run_experiment(
+    name: str,
+    preset: str = "quick",
+    *,
+    out: str | Path | None = None,
+    device: str = "auto",
+    seed: int = 0,
+    overrides: dict | list | None = None,
+    resume: bool = False,
+    record: bool = False,
+    data_root: str | Path | None = None,
+    raise_errors: bool = False,
+    progress: bool | None = None,
+) -> dict:
+    """Run one experiment and return its summary (also written to ``out/summary.json``).
+
+    Status: ``passed``/``failed`` against the floor for a quick run, ``done`` for a full
+    run, ``skipped`` when a dataset is missing, ``error`` when the code raised (the
+    traceback goes to ``out/error.txt``; with ``raise_errors`` the exception propagates).
+    """
+    from deepcourse.data import DataMissingError  # data is a platform package, not a topic
+
+    from .run import NonFiniteError, Run, environment
+
+    exp = get(name)
+    cfg = exp.config(preset, overrides)
+    if out is None:
+        found = latest_run(name, preset) if resume else None
+        out = found or default_out(name, preset)
+    out = Path(out)
+    run = Run(out=out, device=device, seed=seed, preset=preset, data_root=data_root, resume=resume, progress=progress)
+    cfg_dict = config_to_dict(cfg)
+    run.write_config(cfg_dict, name)
+    summary: dict[str, Any] = {
+        "experiment": name,
+        "module": exp.module,
+        "title": exp.title,
+        "preset": preset,
+        "primary": exp.primary,
+        "config": cfg_dict,
+        "overrides": overrides if isinstance(overrides, dict) else list(overrides or []),
+        "metrics": {},
+        "paper": {"source": exp.paper.source, "values": dict(exp.paper.values)},
+        "floor": {k: {"op": b.op, "value": b.value} for k, b in exp.floor.items()},
+        "seed": seed,
+        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    t0 = time.perf_counter()
+    try:
+        metrics = _finite_metrics(name, exp.fn(cfg, run))
+        summary["metrics"] = metrics
+        if preset == "quick":
+            missing = [k for k in exp.floor if k not in metrics]
+            if missing:
+                raise KeyError(f"experiment {name!r} did not return floor metric(s) {missing}")
+            misses = [f"{k} = {metrics[k]:.4g} (floor {b})" for k, b in exp.floor.items() if not b.holds(metrics[k])]
+            summary["status"] = "failed" if misses else "passed"
+            summary["reason"] = "; ".join(misses)
+        else:
+            summary["status"] = "done"
+            summary["reason"] = ""
+    except DataMissingError as e:
+        summary["status"], summary["reason"] = "skipped", str(e).splitlines()[0] if str(e) else repr(e)
+        summary["reason_full"] = str(e)
+    except (KeyboardInterrupt, SystemExit):
+        run.close()
+        raise
+    except Exception as e:  # recorded, so a tour goes on; re-raised on request
+        (run.out / "error.txt").write_text(traceback.format_exc()) if run.is_main else None
+        summary["status"] = "error"
+        summary["reason"] = f"{type(e).__name__}: {e}".splitlines()[0]
+        if isinstance(e, NonFiniteError):
+            summary["reason"] = str(e)
+        if raise_errors:
+            run.close()
+            raise
+    finally:
+        summary["wall_time_s"] = round(time.perf_counter() - t0, 3)
+    summary["figures"] = run.figures
+    summary.update(environment(run.device))
+    run.write_summary(summary)
+    run.close()
+    if record and run.is_main:
+        if preset != "full":
+            raise ConfigError("--record stores full runs only; add --full")
+        dest = project_root() / "results"
+        dest.mkdir(exist_ok=True)
+        rec = dict(summary, run_dir=str(out))
+        tmp = dest / f".{name}.json.tmp"
+        tmp.write_text(json.dumps(rec, indent=2, sort_keys=True) + "\n")
+        tmp.replace(dest / f"{name}.json")
+    summary["out"] = str(out)
+    return summary
