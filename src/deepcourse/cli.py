@@ -325,7 +325,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyError as e:  # unknown experiment / model / dataset
         print(f"deepcourse: error: {e.args[0] if e.args else e}", file=sys.stderr)
         return 2
-    except (CheckpointError, FileNotFoundError, ValueError) as e:
+    except (CheckpointError, FileNotFoundError, ValueError, OSError) as e:  # data errors print as complete messages
         print(f"deepcourse: error: {e}", file=sys.stderr)
         return 2
 
