@@ -93,3 +93,14 @@ def test_real_cli_resume_continues_a_finished_run(tmp_path):
     assert again["metrics"] == first["metrics"]  # nothing left to train: same model, same numbers
     r = cli("run", "mlp-mnist", "--out", str(out), "--resume", "epochs=3")
     assert r.returncode == 2 and "config or seed differs" in r.stderr
+
+
+def test_tour_reports_skips_and_failures(tmp_path, capsys):
+    report = tmp_path / "report.html"
+    code = main(["tour", "--module", "99", "--out", str(tmp_path / "runs"), "--report", str(report)])
+    out = capsys.readouterr().out
+    assert code == 0, out  # a missing dataset is a skip, not a failure
+    assert "test-toy-skip: skipped: dataset 'mnist' not found" in out
+    assert "1 passed, 0 failed, 1 skipped" in out and report.exists()
+    assert main(["tour", "--module", "98", "--out", str(tmp_path / "runs2"), "--report", str(report)]) == 1
+    assert "acc = 0.5 (floor >= 0.8)" in capsys.readouterr().out

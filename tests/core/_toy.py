@@ -30,3 +30,20 @@ def toy(cfg: ToyConfig, run):
     run.save_figure("line", fig)
     run.log(1, acc=cfg.value)
     return {"acc": cfg.value, "err": 1 - cfg.value}
+
+
+@experiment(name="test-toy-skip", module="99", title="needs data that is not there",
+            quick=ToyConfig(missing=True), full=ToyConfig(missing=True), floor={"acc": 0.8})
+def toy_skip(cfg: ToyConfig, run):
+    return toy(cfg, run)
+
+
+@experiment(name="test-toy-ok", module="99", title="passes", quick=ToyConfig(), full=ToyConfig(), floor={"acc": 0.8})
+def toy_ok(cfg: ToyConfig, run):
+    return toy(cfg, run)
+
+
+@experiment(name="test-toy-low", module="98", title="misses its floor", quick=ToyConfig(value=0.5),
+            full=ToyConfig(), floor={"acc": 0.8})
+def toy_low(cfg: ToyConfig, run):
+    return toy(cfg, run)
