@@ -109,7 +109,7 @@ def _print_summary(s: dict) -> None:
     if s.get("reason"):
         print(f"  {s['reason']}")
     paper = s.get("paper", {}).get("values", {})
-    floor = s.get("floor", {})
+    floor = s.get("floor", {}) if s.get("preset") == "quick" else {}  # floors judge quick runs only
     rows = []
     for k, v in s.get("metrics", {}).items():
         fl = floor.get(k)
