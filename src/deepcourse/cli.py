@@ -94,7 +94,7 @@ def cmd_run(args) -> int:
         raise _usage("--record stores full runs only: add --full")
     summary = run_experiment(
         args.name, preset, out=args.out, device=args.device, seed=args.seed, overrides=overrides,
-        resume=args.resume, record=args.record, data_root=args.data_dir, raise_errors=args.debug,
+        resume=args.resume, record=args.record, data_root=args.data_dir, raise_errors=args.debug, verbose=True,
     )
     if distributed.rank() != 0:
         distributed.cleanup()

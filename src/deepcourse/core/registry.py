@@ -232,6 +232,7 @@ def run_experiment(
     data_root: str | Path | None = None,
     raise_errors: bool = False,
     progress: bool | None = None,
+    verbose: bool = False,
 ) -> dict:
     """Run one experiment and return its summary (also written to ``out/summary.json``).
 
@@ -249,7 +250,8 @@ def run_experiment(
         found = latest_run(name, preset) if resume else None
         out = found or default_out(name, preset)
     out = Path(out)
-    run = Run(out=out, device=device, seed=seed, preset=preset, data_root=data_root, resume=resume, progress=progress)
+    run = Run(out=out, device=device, seed=seed, preset=preset, data_root=data_root, resume=resume, progress=progress,
+              verbose=verbose)
     cfg_dict = config_to_dict(cfg)
     run.write_config(cfg_dict, name)
     summary: dict[str, Any] = {

@@ -38,8 +38,10 @@ class Run:
         data_root: str | Path | None = None,
         resume: bool = False,
         progress: bool | None = None,
+        verbose: bool = False,
     ):
         self.out = Path(out)
+        self.verbose = verbose  # True under `deepcourse run`: experiments may print their tables
         self.device = resolve_device(device)
         self.seed = int(seed)
         self.preset = preset
