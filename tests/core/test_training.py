@@ -156,3 +156,21 @@ def test_fit_argument_errors():
         fit(lambda b: {"loss": 1.0}, [torch.zeros(1, 1)], epochs=1, model=model,
             optimizer=torch.optim.SGD(model.parameters(), lr=0.1))
     assert math.isfinite(1.0)
+
+
+def test_two_models_in_one_run_keep_their_own_checkpoints_and_metrics(tmp_path):
+    x, y = _problem()
+    run = Run(tmp_path, device="cpu", progress=False)
+    for tag in ("a", "b"):
+        model = nn.Linear(3, 1)
+        opt = torch.optim.SGD(model.parameters(), lr=0.1)
+        fit(lambda b, m=model: {"loss": nn.functional.mse_loss(m(b[0]), b[1])}, TensorLoader(x, y, batch_size=16),
+            epochs=2, model=model, optimizer=opt, run=run, checkpoint_path=tmp_path / "ck" / f"{tag}.pt",
+            log_prefix=f"{tag}/", log_every=1)
+    assert sorted(p.name for p in (tmp_path / "ck").iterdir()) == ["a.pt", "b.pt"]
+    keys = {k for rec in run.history() for k in rec if k != "step"}
+    assert keys and all(k.startswith(("a/", "b/")) for k in keys)
+    run.truncate_metrics(4, prefix="a/")  # a resumed "a" drops only its own later lines
+    hist = run.history()
+    assert not any(r["step"] > 4 and any(k.startswith("a/") for k in r) for r in hist)
+    assert any(r["step"] > 4 and any(k.startswith("b/") for k in r) for r in hist)

@@ -268,6 +268,7 @@ def run_experiment(
         "seed": seed,
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
+    env = environment(run.device)  # taken at the start: the commit whose code this run executes
     t0 = time.perf_counter()
     try:
         metrics = _finite_metrics(name, exp.fn(cfg, run))
@@ -300,7 +301,7 @@ def run_experiment(
     finally:
         summary["wall_time_s"] = round(time.perf_counter() - t0, 3)
     summary["figures"] = run.figures
-    summary.update(environment(run.device))
+    summary.update(env)
     run.write_summary(summary)
     run.close()
     if record and run.is_main:

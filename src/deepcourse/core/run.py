@@ -115,12 +115,20 @@ class Run:
             self._writer = SummaryWriter(log_dir=str(self.out / "tb"))
         return self._writer or None
 
-    def truncate_metrics(self, after_step: int) -> None:
-        """On resume, drop metric lines logged after the checkpoint's step (they are logged again)."""
+    def truncate_metrics(self, after_step: int, prefix: str = "") -> None:
+        """On resume, drop metric lines logged after the checkpoint's step (they are logged again).
+        With ``prefix``, only lines of that model's metrics (keys starting with it) are dropped."""
         path = self.out / "metrics.jsonl"
         if not self.is_main or not path.exists():
             return
-        keep = [line for line in path.read_text().splitlines() if line and json.loads(line).get("step", 0) <= after_step]
+        keep = []
+        for line in path.read_text().splitlines():
+            if not line.strip():
+                continue
+            rec = json.loads(line)
+            mine = not prefix or any(k.startswith(prefix) for k in rec)
+            if not (mine and rec.get("step", 0) > after_step):
+                keep.append(line)
         path.write_text("".join(line + "\n" for line in keep))
 
     def history(self) -> list[dict]:

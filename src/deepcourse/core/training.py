@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import math
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping
 
@@ -268,6 +269,8 @@ def fit(
     log_every: int = 50,
     desc: str = "train",
     extra_state: Mapping[str, Any] | None = None,
+    checkpoint_path: str | Path | None = None,
+    log_prefix: str = "",
 ) -> FitState:
     """Train by calling ``step(batch)`` over ``loader`` for ``epochs`` epochs (or ``max_steps``).
 
@@ -276,6 +279,8 @@ def fit(
     one. A NaN or infinite loss stops training with :class:`NonFiniteError` naming the
     step; the last checkpoint on disk was written before it, so it is good.
     ``extra_state``: other objects with ``state_dict``/``load_state_dict`` to checkpoint.
+    Several models trained one after another in one run (a comparison) each pass their own
+    ``checkpoint_path`` and ``log_prefix`` (e.g. ``"resnet18/"``), so each resumes on its own.
     """
     if epochs is None and max_steps is None:
         raise ValueError("fit needs epochs or max_steps")
@@ -297,7 +302,7 @@ def fit(
     scaler = torch.amp.GradScaler("cuda") if amp_dtype is torch.float16 else None
 
     state = FitState(models=models, optimizers=optimizers)
-    ckpt_path = run.checkpoint_path if run is not None else None
+    ckpt_path = None if run is None else Path(checkpoint_path) if checkpoint_path is not None else run.checkpoint_path
     resume_rng = epoch_rng = None
 
     def snapshot() -> dict:
@@ -338,7 +343,7 @@ def fit(
         if state.batch_in_epoch == 0:  # saved at an epoch boundary: continue from there
             set_rng_state(resume_rng)
             resume_rng = None
-        run.truncate_metrics(state.step)
+        run.truncate_metrics(state.step, prefix=log_prefix)
 
     for cb in callbacks:
         cb.on_fit_start(state)
@@ -408,7 +413,7 @@ def fit(
                     cb.on_step_end(state, metrics)
                 if run is not None:
                     if state.step % log_every == 0:
-                        run.log(state.step, **metrics)
+                        run.log(state.step, **{log_prefix + k: v for k, v in metrics.items()})
                     bar.update(1)
                     if "loss" in metrics:
                         bar.set_postfix(loss=f"{metrics['loss']:.4g}", epoch=state.epoch + 1, refresh=False)
@@ -430,7 +435,7 @@ def fit(
                         _raise_nonfinite(k, v, state, ckpt_path)
                 state.history.append(record)
                 if run is not None:
-                    run.log(state.step, **{k: v for k, v in record.items() if k != "step"})
+                    run.log(state.step, **{log_prefix + k: v for k, v in record.items() if k != "step"})
                 save()
                 continue
             break  # stopped inside the epoch (max_steps or a callback)
