@@ -1,0 +1,57 @@
+"""Online Hard Example Mining (Shrivastava et al. 2016).
+
+Plain SGD spends most of its backward passes on examples the model already gets right. OHEM lets the
+current per-example loss decide: a read-only forward pass scores every example of a (large) candidate
+batch, the ``k`` with the highest loss are kept, and only they enter the backward pass.
+Shrivastava et al. run the read-only network without gradients and a second copy on the hard subset;
+:func:`ohem_step` does the same with one network. For detection they also suppress
+overlapping regions (NMS) to keep the selection diverse; for classification that step does not apply.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+__all__ = ["select_hard", "ohem_loss", "ohem_step"]
+
+
+def _k(keep: float | int, n: int) -> int:
+    if isinstance(keep, bool) or not isinstance(keep, (int, float)) or keep <= 0:
+        raise ValueError(f"keep must be a count >= 1 or a fraction in (0, 1], got {keep!r}")
+    if isinstance(keep, float):
+        if keep > 1:
+            raise ValueError(f"keep as a fraction must be in (0, 1], got {keep!r}")
+        return max(1, int(round(keep * n)))
+    return min(int(keep), n)
+
+
+def select_hard(losses: Tensor, keep: float | int) -> Tensor:
+    """Indices of the ``keep`` (count, or fraction of the batch) largest per-example losses, hardest first."""
+    if losses.dim() != 1:
+        raise ValueError(f"losses must be per-example (N,), got shape {tuple(losses.shape)}")
+    return torch.topk(losses.detach(), _k(keep, losses.numel())).indices
+
+
+def ohem_loss(logits: Tensor, y: Tensor, keep: float | int,
+              criterion: Callable[[Tensor, Tensor], Tensor] | None = None) -> tuple[Tensor, Tensor]:
+    """Mean loss over the hardest ``keep`` examples and their indices; the others get zero gradient."""
+    per = (criterion or (lambda z, t: F.cross_entropy(z, t, reduction="none")))(logits, y)  # (N,)
+    idx = select_hard(per, keep)
+    return per[idx].mean(), idx
+
+
+def ohem_step(model: nn.Module, x: Tensor, y: Tensor, keep: float | int,
+              criterion: Callable[[Tensor, Tensor], Tensor] | None = None) -> tuple[Tensor, Tensor]:
+    """The paper's two-pass form: score all of ``x`` without gradients (eval mode, so BatchNorm statistics
+    are untouched), then forward only the hard subset with gradients. Returns ``(loss, idx)``."""
+    crit = criterion or (lambda z, t: F.cross_entropy(z, t, reduction="none"))
+    was = model.training
+    model.eval()
+    with torch.no_grad():
+        idx = select_hard(crit(model(x), y), keep)
+    model.train(was)
+    return crit(model(x[idx]), y[idx]).mean(), idx

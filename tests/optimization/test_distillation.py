@@ -1,0 +1,88 @@
+"""Knowledge distillation losses against hand computations (Hinton et al. 2015; Romero et al. 2015)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from deepcourse.optimization.distillation import (FeatureExtractor, HintRegressor, distillation_loss,
+                                                  function_matching_loss, hint_loss, kd_loss, mutual_learning_losses)
+
+
+def _softmax(z, T):
+    e = [math.exp(v / T) for v in z]
+    return [v / sum(e) for v in e]
+
+
+def test_kd_loss_matches_hand_computation():
+    s, t, T = [1.0, 2.0, 0.5], [3.0, 0.0, 1.0], 2.0
+    ps, pt = _softmax(s, T), _softmax(t, T)
+    kl = sum(q * math.log(q / p) for p, q in zip(ps, pt))
+    got = kd_loss(torch.tensor([s]), torch.tensor([t]), T)
+    assert float(got) == pytest.approx(T * T * kl, rel=1e-6)
+    assert float(kd_loss(torch.tensor([s]), torch.tensor([t]), T, scale=False)) == pytest.approx(kl, rel=1e-6)
+    assert float(kd_loss(torch.tensor([t]), torch.tensor([t]), T)) == pytest.approx(0.0, abs=1e-7)
+
+
+def test_kd_gradient_is_soft_target_difference():
+    """d(T^2 KL)/ds = T (softmax(s/T) - softmax(t/T)): Hinton et al. 2015, Eq. 2 (times T^2)."""
+    torch.manual_seed(0)
+    s = torch.randn(4, 5, requires_grad=True)
+    t = torch.randn(4, 5, requires_grad=True)
+    T = 3.0
+    kd_loss(s, t, T).backward()
+    expected = T * (F.softmax(s / T, 1) - F.softmax(t / T, 1)) / 4  # batch mean
+    assert torch.allclose(s.grad, expected.detach(), atol=1e-6)
+    assert t.grad is None  # the teacher is a target
+
+
+def test_distillation_loss_mixes_soft_and_hard():
+    torch.manual_seed(0)
+    s, t, y = torch.randn(3, 4), torch.randn(3, 4), torch.tensor([0, 1, 3])
+    got = distillation_loss(s, t, y, T=2.0, alpha=0.25)
+    assert torch.allclose(got, 0.25 * kd_loss(s, t, 2.0) + 0.75 * F.cross_entropy(s, y))
+    with pytest.raises(ValueError, match="temperature"):
+        kd_loss(s, t, 0.0)
+
+
+def test_hint_loss_and_feature_hook():
+    torch.manual_seed(0)
+    student = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.Conv2d(4, 2, 1))
+    hook = FeatureExtractor(student, "1")
+    student(torch.randn(2, 1, 8, 8))
+    assert hook.feature.shape == (2, 4, 8, 8)
+    reg = HintRegressor(4, 6)
+    hint = torch.randn(2, 6, 4, 4)  # a teacher map at half the resolution: the regressed map is pooled
+    loss = hint_loss(hook.feature, hint, reg)
+    r = F.adaptive_avg_pool2d(reg(hook.feature), (4, 4))
+    assert torch.allclose(loss, 0.5 * (hint - r).pow(2).sum() / 2)
+    with pytest.raises(ValueError, match="not found"):
+        FeatureExtractor(student, "nope")
+
+
+def test_function_matching_uses_one_view_and_no_labels():
+    torch.manual_seed(0)
+    teacher, student = nn.Linear(3, 4), nn.Linear(3, 4)
+    x = torch.randn(5, 3)
+    seen = []
+    view = lambda z: z + 1.0  # noqa: E731
+
+    def spy(m, i, o):
+        seen.append(i[0].clone())
+
+    teacher.register_forward_hook(spy), student.register_forward_hook(spy)
+    loss = function_matching_loss(student, teacher, x, T=1.0, augment=view)
+    assert torch.equal(seen[0], seen[1]) and torch.equal(seen[0], x + 1.0)  # consistent: the same input
+    loss.backward()
+    assert teacher.weight.grad is None and student.weight.grad is not None
+
+
+def test_mutual_learning_is_symmetric():
+    a, b, y = torch.randn(3, 4), torch.randn(3, 4), torch.tensor([0, 1, 2])
+    la, lb = mutual_learning_losses(a, b, y)
+    assert torch.allclose(la, F.cross_entropy(a, y) + kd_loss(a, b, 1.0))
+    assert torch.allclose(lb, F.cross_entropy(b, y) + kd_loss(b, a, 1.0))

@@ -1,0 +1,99 @@
+"""Mean Teacher and the Pi-model (Tarvainen & Valpola 2017; Laine & Aila 2017)."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import torch
+from torch import nn
+
+from deepcourse.optimization.mean_teacher import (ConsistencyTrainer, consistency_loss, ema_update,
+                                                  semi_supervised_split, sigmoid_rampup)
+
+
+def test_ema_update_formula_and_warmup():
+    torch.manual_seed(0)
+    student, teacher = nn.Linear(3, 2), nn.Linear(3, 2)
+    t0 = [p.clone() for p in teacher.parameters()]
+    a = ema_update(teacher, student, alpha=0.9)
+    assert a == 0.9
+    for pt, p0, ps in zip(teacher.parameters(), t0, student.parameters()):
+        assert torch.allclose(pt, 0.9 * p0 + 0.1 * ps)
+    assert ema_update(teacher, student, 0.99, step=0) == 0.0  # first update copies the student
+    assert all(torch.equal(pt, ps) for pt, ps in zip(teacher.parameters(), student.parameters()))
+    assert ema_update(teacher, student, 0.99, step=3) == pytest.approx(0.75)
+
+
+def test_consistency_loss():
+    a = torch.tensor([[0.0, 0.0]])
+    b = torch.tensor([[0.0, 100.0]])
+    assert float(consistency_loss(a, b)) == pytest.approx(0.5 ** 2 + 0.5 ** 2, abs=1e-6)  # (1/2 - 0)^2 + (1/2 - 1)^2
+    assert float(consistency_loss(a, a)) == 0.0
+
+
+def test_semi_supervised_split_is_balanced_and_disjoint():
+    y = torch.arange(10).repeat(30)
+    lab, unl = semi_supervised_split(y, 50, seed=1)
+    assert len(lab) == 50 and len(unl) == 250
+    assert torch.bincount(y[lab]).tolist() == [5] * 10
+    assert len(set(lab.tolist()) & set(unl.tolist())) == 0
+    assert torch.equal(lab, semi_supervised_split(y, 50, seed=1)[0])
+    with pytest.raises(ValueError, match="n_labels"):
+        semi_supervised_split(y, 5)
+
+
+def test_rampup():
+    assert sigmoid_rampup(0, 100) == pytest.approx(torch.exp(torch.tensor(-5.0)).item())
+    assert sigmoid_rampup(100, 100) == 1.0 and sigmoid_rampup(5, 0) == 1.0
+
+
+def _batch():
+    torch.manual_seed(0)
+    x = torch.randn(8, 4)
+    y = torch.tensor([0, 1, 2, -1, -1, -1, -1, -1])
+    return x, y
+
+
+def test_mean_teacher_step_updates_teacher_by_ema_and_uses_no_teacher_grad():
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Dropout(0.5), nn.Linear(8, 3))
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    tr = ConsistencyTrainer(model, opt, "mean-teacher", noise=lambda x: x + 0.1 * torch.randn_like(x), ema_decay=0.9)
+    tr.step(_batch())  # step 0: a = 0, teacher = student
+    assert all(torch.equal(a, b) for a, b in zip(tr.teacher.parameters(), model.parameters()))
+    before = [p.clone() for p in tr.teacher.parameters()]
+    tr.step(_batch())  # step 1: a = min(1 - 1/2, 0.9) = 0.5
+    for pt, p0, ps in zip(tr.teacher.parameters(), before, model.parameters()):
+        assert torch.allclose(pt, 0.5 * p0 + 0.5 * ps, atol=1e-6)
+        assert pt.grad is None
+
+
+def test_pi_model_consistency_sees_independent_noise_and_backpropagates_both_branches():
+    torch.manual_seed(0)
+    model = nn.Linear(4, 3)
+    calls = []
+
+    def noise(x):
+        n = torch.randn_like(x)
+        calls.append(n)
+        return x + n
+
+    tr = ConsistencyTrainer(model, torch.optim.SGD(model.parameters(), lr=0.0), "pi", noise=noise, consistency=1.0)
+    out = tr.step(_batch())
+    assert len(calls) == 2 and not torch.equal(calls[0], calls[1])  # two independent draws
+    assert out["consistency"] > 0
+    # with no noise the two branches agree: zero consistency
+    tr2 = ConsistencyTrainer(model, torch.optim.SGD(model.parameters(), lr=0.0), "pi")
+    assert tr2.step(_batch())["consistency"] == 0.0
+
+
+def test_supervised_ignores_unlabelled_and_bad_method():
+    model = nn.Linear(4, 3)
+    ref = copy.deepcopy(model)
+    tr = ConsistencyTrainer(model, torch.optim.SGD(model.parameters(), lr=0.0), "supervised")
+    out = tr.step(_batch())
+    x, y = _batch()
+    expected = nn.functional.cross_entropy(ref(x[:3]), y[:3])
+    assert out["ce"] == pytest.approx(float(expected.detach()), rel=1e-6) and out["consistency"] == 0.0
+    with pytest.raises(ValueError, match="method"):
+        ConsistencyTrainer(model, None, "temporal")
