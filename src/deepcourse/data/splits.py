@@ -7,7 +7,24 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import torch
 
-__all__ = ["train_val_split"]
+__all__ = ["train_val_split", "random_partition"]
+
+
+def random_partition(n: int, fracs: tuple[float, ...], seed: int = 0) -> list[torch.Tensor]:
+    """Seeded random partition of ``range(n)``: one index tensor per fraction in ``fracs``
+    (``round(f * n)`` items each), plus a last part holding the remainder."""
+    if sum(fracs) > 1.0 + 1e-9 or any(f < 0 for f in fracs):
+        raise ValueError(f"fracs must be >= 0 and sum to at most 1, got {fracs!r}")
+    import torch  # lazy: keeps `import deepcourse.data` cheap
+
+    perm = torch.randperm(n, generator=torch.Generator().manual_seed(int(seed)))
+    parts, start = [], 0
+    for f in fracs:
+        k = int(round(f * n))
+        parts.append(perm[start:start + k])
+        start += k
+    parts.append(perm[start:])
+    return parts
 
 
 def train_val_split(n: int, val_frac: float = 0.1, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-import contextlib
 
 from deepcourse.core import Reference, Run, at_most, experiment, param
+from deepcourse.core.utils import num_threads as _threads
+from deepcourse.data import random_partition as _split
 
 from . import gd_experiments  # noqa: F401  (registers mlp-regression, optimizers, learning-rate, ...)
 from . import losses as L
@@ -25,16 +26,6 @@ from .units import NonlinearUnit
 from .utils import Standardizer
 
 
-def _split(n: int, fracs: tuple[float, ...], seed: int) -> list[Tensor]:
-    """Seeded random partition of ``range(n)``; the last part takes the remainder."""
-    perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
-    cuts, start = [], 0
-    for f in fracs:
-        k = int(round(f * n))
-        cuts.append(perm[start:start + k])
-        start += k
-    cuts.append(perm[start:])
-    return cuts
 
 
 # ---------------------------------------------------------------------------------- xor
@@ -145,15 +136,6 @@ def _spearman(a: Tensor, b: Tensor) -> float:
 
 
 # ----------------------------------------------------------------------------- mlp-mnist
-@contextlib.contextmanager
-def _threads(n: int):
-    before = torch.get_num_threads()
-    if n:
-        torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 @dataclass

@@ -7,11 +7,13 @@ MNIST experiment uses ``core.fit``.
 
 from __future__ import annotations
 
-import contextlib
-from typing import Callable, Iterator
+from typing import Callable
 
 import torch
+
 from torch import Tensor, nn
+
+from deepcourse.core.utils import num_threads
 
 from .activations import sigmoid
 from .models import MLP
@@ -22,20 +24,10 @@ __all__ = [
 ]
 
 
-@contextlib.contextmanager
-def single_thread() -> Iterator[None]:
-    """Run torch on one intra-op thread inside the block, then restore the previous count.
-
-    The models of these studies are tiny (a few thousand weights): splitting each matmul
-    over threads costs more in synchronisation than it saves, and on a busy 2-core machine the
-    spinning threads made a 200-step loop 8x slower (7.6 s vs 0.97 s, measured).
-    """
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
+def single_thread():
+    """Run torch on one intra-op thread inside the block (the models of these studies are tiny:
+    see :func:`deepcourse.core.utils.num_threads`)."""
+    return num_threads(1)
 
 
 def xor_data() -> tuple[Tensor, Tensor]:

@@ -9,11 +9,10 @@ copy), the CIFAR-10 ones sized for a GPU.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import time
 from dataclasses import dataclass
-from typing import Callable, Iterator
+from typing import Callable
 
 import numpy as np
 import torch
@@ -21,6 +20,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from deepcourse.core import Evaluate, Reference, Run, TensorLoader, at_least, at_most, experiment, fit, param
+from deepcourse.core.utils import num_threads as _threads
 
 from .distillation import distillation_loss, function_matching_loss, hint_loss, mutual_learning_losses
 from .mean_teacher import ConsistencyTrainer, semi_supervised_split
@@ -31,17 +31,6 @@ from .swa import SWACallback, sgdr_lr
 # ------------------------------------------------------------------------------------ shared helpers
 
 
-@contextlib.contextmanager
-def _threads(n: int | None) -> Iterator[None]:
-    """Run torch on ``n`` intra-op threads inside the block (tiny models: 1 thread avoids the
-    synchronisation cost that made small loops several times slower on the shared 2-core machine)."""
-    before = torch.get_num_threads()
-    if n:
-        torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def _mlp(d_in: int, hidden: tuple[int, ...], k: int, bn: bool = False, dropout: float = 0.0) -> nn.Sequential:

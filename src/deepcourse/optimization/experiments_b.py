@@ -19,19 +19,12 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from deepcourse.core import Reference, Run, at_least, at_most, experiment, param
+from deepcourse.core.utils import num_threads as _threads
+from deepcourse.data import random_partition as _split
 
 # ------------------------------------------------------------------------------------------ data
 
 
-def _split(n: int, fracs: tuple[float, ...], seed: int) -> list[Tensor]:
-    perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
-    out, start = [], 0
-    for f in fracs:
-        k = int(round(f * n))
-        out.append(perm[start:start + k])
-        start += k
-    out.append(perm[start:])
-    return out
 
 
 def load_image_data(dataset: str, run: Run, *, val: int | float = 0.15, seed: int = 0,
@@ -92,10 +85,6 @@ def _acc(model: nn.Module, xy, dtype=None) -> float:
     return accuracy(model, *xy, dtype=dtype)
 
 
-def _threads(n: int):
-    from .quantization import num_threads
-
-    return num_threads(n)
 
 
 # ---------------------------------------------------------------------------------- quantization

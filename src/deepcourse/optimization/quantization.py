@@ -31,6 +31,7 @@ import warnings
 from typing import Callable, Iterable
 
 import torch
+from deepcourse.core.utils import num_threads
 from torch import Tensor, nn
 
 __all__ = ["model_size_bytes", "measure_latency", "quantization_engine", "quantize_dynamic", "fusion_groups",
@@ -50,16 +51,6 @@ def _quiet():
         yield
 
 
-@contextlib.contextmanager
-def num_threads(n: int):
-    """Run a block with ``n`` intra-op threads (0 keeps the current setting)."""
-    before = torch.get_num_threads()
-    if n:
-        torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def quantization_engine(preferred: tuple[str, ...] = ("x86", "fbgemm", "qnnpack")) -> str:
