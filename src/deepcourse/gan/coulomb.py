@@ -1,0 +1,73 @@
+r"""Coulomb GAN: the discriminator learns an electric potential, the generator climbs it.
+
+Unterthiner et al. 2018, "Coulomb GANs: Provably Optimal Nash Equilibria via Potential Fields".
+Real samples are positive charges, generated samples negative ones. With the Plummer kernel
+
+.. math:: k(a, b) = \frac{1}{\left(\sqrt{\lVert a - b\rVert^2 + \epsilon^2}\right)^d}
+
+the potential of the charge difference :math:`\rho = p_{data} - p_{model}` is estimated from a
+batch of ``N_y`` reals and ``N_x`` fakes (eq. 11 of the paper, unbiased):
+
+.. math:: \hat\Phi(a) = \frac{1}{N_y}\sum_i k(a, y_i) - \frac{1}{N_x}\sum_i k(a, x_i).
+
+D is regressed onto :math:`\hat\Phi` at every sample and G moves its samples uphill,
+:math:`-\tfrac12\tfrac{1}{N_x}\sum_i D(x_i)`. Fakes repel each other and are pulled by reals, so a
+generator that sits on a few modes is pushed out to the empty ones: the only Nash equilibrium is
+:math:`p_{model} = p_{data}`. With ``d >= dim - 2`` the kernel is the Green's function of the
+Laplacian (exactly Coulomb's law for ``d = dim - 2``), and ``eps`` smooths the singularity at 0.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+__all__ = ["plummer_kernel", "coulomb_potential", "coulomb_d_loss", "coulomb_g_loss"]
+
+
+def _check_eps_d(eps: float, d: float) -> None:
+    if not eps > 0:
+        raise ValueError(f"eps must be > 0 (got {eps}); eps = 0 makes k(a, a) infinite")
+    if not d > 0:
+        raise ValueError(f"d must be > 0 (got {d})")
+
+
+def plummer_kernel(a: Tensor, b: Tensor, eps: float = 1.0, d: float = 3.0) -> Tensor:
+    """``k(a_i, b_j) = (||a_i - b_j||^2 + eps^2)^(-d/2)`` for every pair: ``(Na, Nb)``.
+
+    Inputs of any shape ``(N, ...)`` are flattened to ``(N, D)``.
+    """
+    _check_eps_d(eps, d)
+    a2 = a.reshape(a.shape[0], -1)  # (Na, D)
+    b2 = b.reshape(b.shape[0], -1)  # (Nb, D)
+    sq = (a2.unsqueeze(1) - b2.unsqueeze(0)).pow(2).sum(-1)  # (Na, Nb); exact, no cdist cancellation
+    return (sq + eps ** 2).pow(-d / 2)
+
+
+def coulomb_potential(a: Tensor, real: Tensor, fake: Tensor, eps: float = 1.0, d: float = 3.0) -> Tensor:
+    """The estimate ``Phi(a) = mean_i k(a, y_i) - mean_i k(a, x_i)`` at each row of ``a``: ``(Na,)``.
+
+    Unterthiner et al. 2018, eq. 11. Self-interaction is kept: ``k(a, a) = eps^-d`` is finite.
+    """
+    return plummer_kernel(a, real, eps, d).mean(1) - plummer_kernel(a, fake, eps, d).mean(1)
+
+
+def coulomb_d_loss(d_real: Tensor, d_fake: Tensor, phi_real: Tensor, phi_fake: Tensor,
+                   reduction: str = "mean") -> Tensor:
+    r"""Regress D onto the potential (the discriminator update of the paper):
+    :math:`\tfrac12\sum_i (D(x_i) - \hat\Phi(x_i))^2 + \tfrac12\sum_i (D(y_i) - \hat\Phi(y_i))^2`.
+
+    ``reduction="sum"`` is the formula as written; ``"mean"`` divides by ``N_x + N_y`` (only a
+    learning-rate scale, but it keeps the step size independent of the batch size). The targets
+    are detached: D chases the potential, it does not move it.
+    """
+    if reduction not in ("mean", "sum"):
+        raise ValueError(f"reduction must be 'mean' or 'sum' (got {reduction!r})")
+    total = 0.5 * ((d_fake - phi_fake.detach()) ** 2).sum() + 0.5 * ((d_real - phi_real.detach()) ** 2).sum()
+    return total / (d_fake.numel() + d_real.numel()) if reduction == "mean" else total
+
+
+def coulomb_g_loss(d_fake: Tensor) -> Tensor:
+    r"""Generator update: :math:`-\tfrac12\,\tfrac{1}{N_x}\sum_i D(x_i)`, descending it moves the
+    generated samples up the learned potential, towards reals and away from other fakes."""
+    return -0.5 * d_fake.mean()

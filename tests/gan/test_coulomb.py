@@ -1,0 +1,67 @@
+"""Coulomb GAN pieces against the formulas of Unterthiner et al. 2018 on hand-computed values."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from deepcourse.gan import coulomb as C
+
+
+def test_plummer_kernel_by_hand():
+    a, b = torch.tensor([[0.0, 0.0]]), torch.tensor([[3.0, 4.0], [0.0, 0.0]])
+    k = C.plummer_kernel(a, b, eps=1.0, d=2)  # 1 / (||a - b||^2 + 1)
+    assert k.shape == (1, 2)
+    assert k[0, 0].item() == pytest.approx(1 / 26)
+    assert k[0, 1].item() == pytest.approx(1.0)
+    assert C.plummer_kernel(a, b, eps=1.0, d=3)[0, 0].item() == pytest.approx(26 ** -1.5)
+    assert C.plummer_kernel(a, b, eps=0.5, d=3)[0, 1].item() == pytest.approx(8.0)  # eps^-d at distance 0
+
+
+def test_plummer_kernel_matches_a_loop():
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(5, 3)), rng.normal(size=(4, 3))
+    ref = np.array([[1 / np.sqrt(((x - y) ** 2).sum() + 0.3 ** 2) ** 3 for y in b] for x in a])
+    got = C.plummer_kernel(torch.tensor(a), torch.tensor(b), eps=0.3, d=3).numpy()
+    np.testing.assert_allclose(got, ref, rtol=1e-10)
+
+
+def test_potential_by_hand():
+    a = torch.tensor([[0.0, 0.0]])
+    real, fake = torch.tensor([[0.0, 0.0]]), torch.tensor([[1.0, 0.0]])
+    # Phi(0) = k(0, 0) - k(0, (1, 0)) = 1 - 1/2 with eps = 1, d = 2
+    assert C.coulomb_potential(a, real, fake, eps=1.0, d=2).item() == pytest.approx(0.5)
+    # means over both sets
+    real2 = torch.tensor([[0.0, 0.0], [3.0, 4.0]])
+    assert C.coulomb_potential(a, real2, fake, 1.0, 2).item() == pytest.approx((1 + 1 / 26) / 2 - 0.5)
+
+
+def test_potential_is_zero_when_the_distributions_match():
+    x = torch.randn(10, 2)
+    assert C.coulomb_potential(torch.randn(3, 2), x, x.clone()).abs().max().item() < 1e-12
+
+
+def test_discriminator_and_generator_losses_by_hand():
+    d_fake, phi_fake = torch.tensor([1.0]), torch.tensor([0.0])
+    d_real, phi_real = torch.tensor([0.0, 2.0]), torch.tensor([1.0, 1.0])
+    # 1/2 sum (D(x) - Phi(x))^2 + 1/2 sum (D(y) - Phi(y))^2 = 0.5 * 1 + 0.5 * 2
+    assert C.coulomb_d_loss(d_real, d_fake, phi_real, phi_fake, reduction="sum").item() == pytest.approx(1.5)
+    assert C.coulomb_d_loss(d_real, d_fake, phi_real, phi_fake).item() == pytest.approx(0.5)
+    assert C.coulomb_g_loss(torch.tensor([2.0, 4.0])).item() == pytest.approx(-1.5)  # -1/2 * mean
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="eps"):
+        C.plummer_kernel(torch.zeros(1, 2), torch.zeros(1, 2), eps=0.0)
+    with pytest.raises(ValueError, match="reduction"):
+        C.coulomb_d_loss(torch.zeros(1), torch.zeros(1), torch.zeros(1), torch.zeros(1), reduction="avg")
+
+
+def test_fakes_are_pushed_towards_reals_and_apart():
+    """The field's gradient at a fake points to the nearby real and away from another fake."""
+    real, fake = torch.tensor([[1.0, 0.0]]), torch.tensor([[0.0, 0.0], [-0.5, 0.0]])
+    a = fake[:1].clone().requires_grad_(True)
+    phi = C.coulomb_potential(a, real, fake, eps=0.5, d=3)
+    (g,) = torch.autograd.grad(phi.sum(), a)
+    assert g[0, 0] > 0  # uphill = towards the real at +x, away from the fake at -x

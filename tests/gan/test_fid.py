@@ -1,0 +1,199 @@
+"""FID / KID / classifier score on a domain classifier (deepcourse.metrics.generative.fid)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from scipy import linalg
+
+from deepcourse.metrics.generative import fid as F
+
+
+@pytest.fixture(scope="module")
+def net():
+    return F.domain_features("digits")  # trained once (a few seconds), then read from the cache
+
+
+@pytest.fixture(scope="module")
+def digits():
+    x, _ = F.load_domain_data("digits", "train")
+    xt, _ = F.load_domain_data("digits", "test")
+    allx = torch.cat([x, xt])
+    order = torch.randperm(len(allx), generator=torch.Generator().manual_seed(0))
+    return allx[order]
+
+
+def direct_fid(a: np.ndarray, b: np.ndarray) -> float:
+    """FID written out with numpy/scipy only, as a reference."""
+    m1, m2 = a.mean(0), b.mean(0)
+    s1, s2 = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        root = linalg.sqrtm(s1 @ s2).real
+    return float(((m1 - m2) ** 2).sum() + np.trace(s1 + s2 - 2 * root))
+
+
+def test_frechet_closed_form_1d_and_diag():
+    # N(0, 1) vs N(1, 4): (0 - 1)^2 + 1 + 4 - 2 * sqrt(1 * 4) = 2
+    assert F.frechet_distance([0.0], [[1.0]], [1.0], [[4.0]]) == pytest.approx(2.0, abs=1e-9)
+    # diagonal covariances: sum_i (sqrt(a_i) - sqrt(b_i))^2 + |mu1 - mu2|^2
+    a, b = np.array([1.0, 4.0, 9.0]), np.array([4.0, 4.0, 1.0])
+    mu1, mu2 = np.array([0.0, 1.0, 2.0]), np.array([1.0, 1.0, 0.0])
+    want = ((mu1 - mu2) ** 2).sum() + ((np.sqrt(a) - np.sqrt(b)) ** 2).sum()
+    assert F.frechet_distance(mu1, np.diag(a), mu2, np.diag(b)) == pytest.approx(want, rel=1e-9)
+    assert F.frechet_distance(mu1, np.diag(a), mu1, np.diag(a)) == pytest.approx(0.0, abs=1e-9)
+
+
+def test_frechet_matches_direct_scipy_on_random_gaussians():
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(500, 6)) @ rng.normal(size=(6, 6))
+    b = rng.normal(size=(400, 6)) @ rng.normal(size=(6, 6)) + 0.5
+    assert F.fid_from_features(a, b) == pytest.approx(direct_fid(a, b), rel=1e-8)
+
+
+def test_frechet_rejects_bad_shapes():
+    with pytest.raises(ValueError, match="mu1 and mu2"):
+        F.frechet_distance(np.zeros(3), np.eye(3), np.zeros(2), np.eye(2))
+    with pytest.raises(ValueError, match="sigma1 and sigma2"):
+        F.frechet_distance(np.zeros(3), np.eye(2), np.zeros(3), np.eye(3))
+
+
+def test_feature_net_is_a_good_frozen_classifier(net, digits):
+    _, yt = F.load_domain_data("digits", "test")
+    xt, _ = F.load_domain_data("digits", "test")
+    assert isinstance(net, torch.nn.Module) and net.domain == "digits"
+    assert net.fingerprint.startswith("digits-cnn-") and len(net.fingerprint) > 15
+    assert not net.training and not any(p.requires_grad for p in net.parameters())
+    assert float((net.predict(xt) == yt).float().mean()) > 0.95
+    assert net.features(digits[:5]).shape == (5, F.DOMAINS["digits"].feature_dim)
+    assert F.domain_features("digits") is net  # memoised in the process
+
+
+def test_fid_two_halves_tiny_noise_huge(net, digits):
+    half = len(digits) // 2
+    a, b = digits[:half], digits[half:2 * half]
+    noise = torch.rand(a.shape, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    same, far = F.fid(a, b, net), F.fid(a, noise, net)
+    assert same < 5.0, same
+    assert far > 100.0, far
+    assert far > 50 * same
+
+
+def test_fid_agrees_with_direct_computation(net, digits):
+    a, b = digits[:600], digits[600:900].flip(3)  # mirrored digits: a genuinely different distribution
+    fa, fb = F.extract_features(a, net), F.extract_features(b, net)
+    with np.errstate(all="ignore"):
+        want = direct_fid(fa, fb)
+    got = F.fid(a, b, net)
+    assert got == pytest.approx(want, rel=1e-6)
+    assert F.fid(F.feature_stats(a, net), b, net) == pytest.approx(got, rel=1e-12)  # precomputed real stats
+
+
+def test_mmd2_unbiased_hand_cases():
+    lin = lambda x, y: x @ y.T  # noqa: E731
+    # Kxx off-diagonal: 2*(1*2)/2 = 2; Kyy: 0; Kxy mean: (0 + 1 + 0 + 2)/4 = 0.75 -> 2 + 0 - 1.5
+    assert F.mmd2_unbiased(np.array([[1.0], [2.0]]), np.array([[0.0], [1.0]]), lin) == pytest.approx(0.5)
+    # cubic kernel (x y / 1 + 1)^3: Kxx off-diag (1+1)^3 = 8; Kyy = 1; Kxy = 1 -> 8 + 1 - 2
+    assert F.mmd2_unbiased(np.array([[1.0], [1.0]]), np.array([[0.0], [0.0]])) == pytest.approx(7.0)
+    assert F.mmd2_unbiased(np.array([[1.0], [0.0]]), np.array([[0.0], [0.0]])) == pytest.approx(0.0)
+    assert F.polynomial_kernel(np.array([[1.0, 1.0]]), np.array([[2.0, 0.0]]))[0, 0] == pytest.approx(8.0)
+    with pytest.raises(ValueError, match="at least 2"):
+        F.mmd2_unbiased(np.ones((1, 2)), np.ones((3, 2)))
+
+
+def test_mmd2_estimator_is_unbiased():
+    rng = np.random.default_rng(0)
+    est, biased = [], []
+    for _ in range(3000):
+        x, y = rng.normal(size=(4, 1)), rng.normal(size=(4, 1))
+        est.append(F.mmd2_unbiased(x, y))
+        k = F.polynomial_kernel
+        biased.append(k(x, x).mean() + k(y, y).mean() - 2 * k(x, y).mean())
+    se = np.std(est) / np.sqrt(len(est))
+    assert abs(np.mean(est)) < 4 * se  # same distribution: expectation 0
+    assert np.mean(biased) > 10 * se  # the V-statistic that keeps the diagonal is biased upward
+
+
+def test_kid_on_digits(net, digits):
+    a, b = digits[:400], digits[400:800]
+    noise = torch.rand(a.shape, generator=torch.Generator().manual_seed(1)) * 2 - 1
+    m_same, s_same = F.kid(a, b, net, subsets=4, subset_size=200)
+    m_far, _ = F.kid(a, noise, net, subsets=4, subset_size=200)
+    assert abs(m_same) < 3 * s_same + 1e-3 * m_far
+    assert m_far > 100 * max(abs(m_same), 1e-9)
+    # subsets as large as the sets: every subset is the whole set, so std 0 and the plain estimate
+    m_all, s_all = F.kid(a[:50], b[:60], net, subsets=3, subset_size=1000)
+    assert s_all == pytest.approx(0.0, abs=1e-9)
+    assert m_all == pytest.approx(F.mmd2_unbiased(F.extract_features(a[:50], net), F.extract_features(b[:60], net)))
+
+
+def test_classifier_score(net, digits):
+    real = F.classifier_score(digits[:800], net)
+    assert 8.0 < real <= 10.0
+    one = digits[:1].expand(200, -1, -1, -1).contiguous()  # a single image repeated: no diversity
+    assert F.classifier_score(one, net) == pytest.approx(1.0, abs=1e-6)
+    assert F.classifier_score(digits[:800], net, splits=4) <= 10.0
+
+
+def test_bad_inputs_are_named(net):
+    with pytest.raises(ValueError, match="domain"):
+        F.domain_features("svhn")
+    with pytest.raises(ValueError, match=r"fake must have shape \(N, 1, 8, 8\)"):
+        F.fid(torch.zeros(10, 1, 8, 8), torch.zeros(10, 1, 28, 28), net)
+    with pytest.raises(TypeError, match="float"):
+        F.fid(torch.zeros(10, 1, 8, 8), torch.zeros(10, 1, 8, 8, dtype=torch.uint8), net)
+    with pytest.raises(TypeError, match="FeatureNet"):
+        F.fid(torch.zeros(10, 1, 8, 8), torch.zeros(10, 1, 8, 8), torch.nn.Linear(2, 2))
+    with pytest.raises(ValueError, match="subsets"):
+        F.kid(torch.zeros(10, 1, 8, 8), torch.zeros(10, 1, 8, 8), net, subsets=0)
+
+
+def test_cache_files_and_corrupt_cache_retrains(net, tmp_path, monkeypatch):
+    weights, meta = F._paths(F.DOMAINS["digits"])
+    assert weights.parent.name == "features" and weights.is_file() and meta.is_file()
+    info = json.loads(meta.read_text())
+    assert info["fingerprint"] == net.fingerprint and info["recipe"]["domain"] == "digits"
+    state = torch.load(weights, weights_only=True)
+    assert F._fingerprint(F.DOMAINS["digits"], F._weights_sha(state)) == net.fingerprint
+
+    monkeypatch.setenv("DEEPCOURSE_CACHE", str(tmp_path))
+    w2, m2 = F._paths(F.DOMAINS["digits"])
+    assert w2.parent == tmp_path / "features"
+    shutil.copy(weights, w2)
+    shutil.copy(meta, m2)
+    calls = []
+
+    def fake_train(domain, root, rec, device=None, verbose=False):
+        calls.append(domain)
+        torch.manual_seed(5)
+        return F.FeatureNet(rec).eval(), {"test_acc": 0.0, "train_seconds": 0.0}
+
+    monkeypatch.setattr(F, "train_feature_net", fake_train)
+    monkeypatch.setattr(F, "_MEMO", {})
+    assert F.domain_features("digits").fingerprint == net.fingerprint and calls == []  # a good copy loads
+
+    w2.write_bytes(w2.read_bytes()[:100])  # truncated weights
+    monkeypatch.setattr(F, "_MEMO", {})
+    again = F.domain_features("digits")
+    assert calls == ["digits"] and again.fingerprint != net.fingerprint
+    monkeypatch.setattr(F, "_MEMO", {})
+    assert F.domain_features("digits").fingerprint == again.fingerprint and calls == ["digits"]  # rewritten
+
+    # valid file, weights changed behind the metadata's back: the hash catches it
+    st = torch.load(w2, weights_only=True)
+    st["head.bias"] += 1
+    torch.save(st, w2)
+    monkeypatch.setattr(F, "_MEMO", {})
+    F.domain_features("digits")
+    assert calls == ["digits", "digits"]
+
+
+def test_load_real_domains_when_present(data_root):
+    x, y = F.load_domain_data("usps", "test", data_root)
+    assert x.shape[1:] == (1, 16, 16) and x.dtype == torch.float32 and len(x) == len(y) == 2007
+    assert x.min() >= -1 and x.max() <= 1
