@@ -17,6 +17,7 @@ import torch
 from torch import Tensor, nn
 
 from deepcourse.core import LambdaCallback, Reference, Run, at_least, at_most, experiment, param
+from deepcourse.core.utils import num_threads as _threads
 
 from . import latent as LT
 from .networks import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator, dcgan_optimizers
@@ -97,19 +98,6 @@ def _step(cfg: ImageGANConfig, g: nn.Module, d: nn.Module):
         return WGANStep(g, d, o["g"], o["d"], n_critic=cfg.n_critic, clip=None, gp_weight=10.0)
     o = dcgan_optimizers(g, d, cfg.lr, cfg.beta1)
     return GANStep(g, d, o["g"], o["d"], loss=cfg.loss)
-
-
-class _threads:
-    def __init__(self, n: int):
-        self.n = n
-
-    def __enter__(self):
-        self.before = torch.get_num_threads()
-        if self.n:
-            torch.set_num_threads(self.n)
-
-    def __exit__(self, *exc):
-        torch.set_num_threads(self.before)
 
 
 def train_image_gan(cfg: ImageGANConfig, run: Run, name: str = "") -> dict:

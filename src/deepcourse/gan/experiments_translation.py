@@ -12,31 +12,19 @@ segmentation network run on the outputs); FID is computed on the domain classifi
 
 from __future__ import annotations
 
-import contextlib
 import time
 from dataclasses import dataclass
 
 import torch
 
 from deepcourse.core import Reference, Run, at_most, experiment, param
+from deepcourse.core.utils import num_threads as _threads
 from deepcourse.metrics.generative import fid as G
 
 from . import patchgan  # noqa: F401  (registers the "patchgan" model)
 from .cyclegan import apply, make_cyclegan, train_cyclegan
 from .data import load_paired, load_unpaired_digits, resize
 from .pix2pix import OBJECTIVES, make_pix2pix, train_pix2pix, translate
-
-
-@contextlib.contextmanager
-def _threads(n: int | None):
-    """Cap torch's intra-op threads for tiny models (thread start-up costs more than the work)."""
-    old = torch.get_num_threads()
-    if n:
-        torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(old)
 
 
 def _slug(name: str) -> str:

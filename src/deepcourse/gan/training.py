@@ -15,11 +15,12 @@ leaves the updates to the step, so checkpointing, resuming and logging come from
 
 from __future__ import annotations
 
-import contextlib
-from typing import Any, Iterator
+from typing import Any
 
 import torch
 from torch import Tensor, nn
+
+from deepcourse.core.utils import num_threads
 
 from . import coulomb as C
 from . import losses as L
@@ -28,16 +29,10 @@ __all__ = ["GANStep", "WGANStep", "CoulombStep", "sample_latent", "generate", "t
            "wgan_gp_optimizers", "single_thread"]
 
 
-@contextlib.contextmanager
-def single_thread() -> Iterator[None]:
-    """One intra-op thread inside the block: the toy GANs' matmuls are tiny and two threads on a
-    busy 2-core machine spend more time synchronising than computing."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
+def single_thread():
+    """One intra-op thread inside the block: the toy GANs' matmuls are tiny (see
+    :func:`deepcourse.core.utils.num_threads`)."""
+    return num_threads(1)
 
 
 def sample_latent(n: int, latent_dim: int, device: torch.device | str | None = None,
