@@ -73,21 +73,21 @@ def _finished(db) -> int:
 
 def test_resume_after_sigkill(tmp_path):
     url = sqlite_url(tmp_path / "study.db")
-    kw = '{"sleep": 0.3}'
+    kw = '{"sleep": 1.0}'  # long trials: the kill lands well after the trial's first heartbeat
     cmd = worker_command(url, "s", TOY, 50, sampler="random", seed=0, heartbeat=1)
     cmd[cmd.index("--kwargs") + 1] = kw
     proc = subprocess.Popen(cmd, env=worker_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.time() + 60
     while _finished(tmp_path / "study.db") < 3 and time.time() < deadline and proc.poll() is None:
         time.sleep(0.1)
-    time.sleep(0.15)  # land in the middle of a trial
+    time.sleep(0.5)  # land in the middle of a trial, after its first heartbeat was written
     assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     assert proc.returncode == -signal.SIGKILL
     before = {t.number: t.value for t in finished_trials(optuna.load_study(study_name="s", storage=url))}
     assert 3 <= len(before) < 50
-    time.sleep(2.2)  # the killed trial's heartbeat (1 s) goes stale after the 2 s grace period
+    time.sleep(3.0)  # the killed trial's heartbeat (1 s) goes stale after the 2 s grace period
     study = open_study("s", url, heartbeat=1)
     study.sampler = make_sampler("random", seed=1 + len(study.trials))
     objective, _ = toy_objective_factory()
