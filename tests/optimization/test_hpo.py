@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 
@@ -111,3 +113,31 @@ def test_two_workers_share_a_study(tmp_path):
     assert 8 <= len(done) <= 9  # each worker stops once the study holds 8; one may finish a last trial
     assert len({t.user_attrs["pid"] for t in done}) == 2  # both processes contributed
     assert sorted(t.number for t in study.trials) == list(range(len(study.trials)))
+
+
+@pytest.mark.filterwarnings("ignore:Heartbeat of storage")
+def test_trials_killed_before_their_first_heartbeat_are_failed(tmp_path):
+    """A kill can land after a trial is created and before its heartbeat is written: Optuna's stale check
+    cannot see such a trial, so ownership (host:pid) and age decide."""
+    from deepcourse.optimization.hpo import fail_dead_trials
+
+    url = sqlite_url(tmp_path / "early.db")
+    study = open_study("early", url, heartbeat=60)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()  # its pid now names no process
+    t_dead = study.ask()
+    t_dead.set_user_attr("owner", f"{socket.gethostname()}:{dead.pid}")
+    t_live = study.ask()
+    t_live.set_user_attr("owner", f"{socket.gethostname()}:{os.getpid()}")
+    t_other = study.ask()
+    t_other.set_user_attr("owner", f"another-host:{dead.pid}")  # left to the heartbeat check
+    t_orphan = study.ask()  # no owner yet: failed only once it is old
+    assert fail_dead_trials(study, orphan_after_s=3600) == [t_dead.number]
+    assert fail_dead_trials(study, orphan_after_s=0) == [t_orphan.number]
+    states = {t.number: t.state.name for t in study.get_trials()}
+    assert states == {t_dead.number: "FAIL", t_live.number: "RUNNING", t_other.number: "RUNNING",
+                      t_orphan.number: "FAIL"}
+    # optimize() tags its own trials, so they are never taken for orphans
+    objective, _ = toy_objective_factory()
+    optimize(study, objective, 2)
+    assert all("owner" in t.user_attrs for t in finished_trials(study))

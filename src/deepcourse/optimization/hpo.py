@@ -14,7 +14,10 @@ configs, four samplers, the median pruner, SQLite storage, resuming after a kill
 
 Storage: every study lives in an SQLite file by default (``sqlite:///<run dir>/study.db``). A process can
 die at any point: the trials it finished are committed; the trial it was running stays RUNNING until
-:func:`optimize` marks it FAIL (the worker's heartbeat stopped). Re-running continues to the same total
+:func:`optimize` marks it FAIL. A dead worker is recognised in two ways: its heartbeat stopped (Optuna's
+own check, any host), or the trial's ``owner`` attribute names a process on this host that no longer
+exists, which also covers a kill that lands before the first heartbeat (:func:`fail_dead_trials`).
+Re-running continues to the same total
 number of finished trials. Several processes can share one study: each asks the storage for the next
 trial, and the samplers read every worker's results from it (:func:`run_workers`).
 
@@ -29,6 +32,7 @@ import importlib
 import json
 import math
 import os
+import socket
 import subprocess
 import sys
 import typing
@@ -39,7 +43,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 __all__ = ["FloatRange", "IntRange", "Choice", "space_from_config", "suggest", "suggest_config", "grid_points",
            "make_sampler", "make_pruner", "sqlite_url", "open_study", "optimize", "finished_trials", "run_workers",
-           "best_so_far", "grid_vs_random", "require_optuna", "SAMPLERS", "worker_command", "worker_env", "main"]
+           "best_so_far", "grid_vs_random", "fail_dead_trials", "require_optuna", "SAMPLERS", "worker_command", "worker_env", "main"]
 
 SAMPLERS = ("grid", "random", "tpe", "gp")
 
@@ -273,6 +277,48 @@ def finished_trials(study) -> list:
 
     return [t for t in study.get_trials(deepcopy=False) if t.state in (TrialState.COMPLETE, TrialState.PRUNED)]
 
+_OWNER = "owner"
+
+
+def _owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
+
+
+def fail_dead_trials(study, *, orphan_after_s: float = 60.0) -> list[int]:
+    """Mark FAIL the RUNNING trials whose worker is dead, including those killed before their first
+    heartbeat (which Optuna's ``fail_stale_trials`` cannot see). A trial is dead when its ``owner``
+    attribute (``host:pid``, set by :func:`optimize` as the trial's first action) names this host and a pid
+    that no longer exists, or when it has no owner and started more than ``orphan_after_s`` seconds ago
+    (the worker died between creating the trial and tagging it). Trials of other hosts are left to the
+    heartbeat check. Returns the numbers of the trials failed."""
+    import datetime as _dt
+
+    from optuna.trial import TrialState
+
+    host, failed = socket.gethostname(), []
+    now = _dt.datetime.now()
+    for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        owner = t.user_attrs.get(_OWNER)
+        if owner is None:
+            started = t.datetime_start
+            dead = started is not None and (now - started).total_seconds() > orphan_after_s
+        else:
+            h, _, pid = str(owner).rpartition(":")
+            dead = h == host and pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid))
+        if dead and study._storage.set_trial_state_values(t._trial_id, state=TrialState.FAIL):
+            failed.append(t.number)
+    return failed
+
 
 def optimize(study, objective: Callable, n_trials: int, *, timeout: float | None = None) -> int:
     """Run trials until the study holds ``n_trials`` finished ones in total (whoever ran them): a resumed
@@ -285,12 +331,18 @@ def optimize(study, objective: Callable, n_trials: int, *, timeout: float | None
     if n_trials < 1:
         raise ValueError(f"n_trials must be >= 1 (got {n_trials})")
     optuna.storages.fail_stale_trials(study)
+    fail_dead_trials(study)
     before = len(study.get_trials(deepcopy=False))
     remaining = n_trials - len(finished_trials(study))
     if remaining <= 0:
         return 0
     cb = MaxTrialsCallback(n_trials, states=(TrialState.COMPLETE, TrialState.PRUNED))
-    study.optimize(objective, n_trials=remaining, timeout=timeout, callbacks=[cb], catch=())
+
+    def owned(trial):
+        trial.set_user_attr(_OWNER, _owner())  # first thing: a kill after this is always recognisable
+        return objective(trial)
+
+    study.optimize(owned, n_trials=remaining, timeout=timeout, callbacks=[cb], catch=())
     return len(study.get_trials(deepcopy=False)) - before
 
 
