@@ -158,14 +158,14 @@ def cmd_tour(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from deepcourse.viz.report import load_runs, render_html, render_markdown
+    from deepcourse.viz.report import load_runs, render_highlights, render_html, render_markdown
 
     paths = [Path(p) for p in (args.runs or ["results"])]
     runs = load_runs(paths)
     if args.markdown or args.readme:
         md = render_markdown(runs)
         if args.readme:
-            update_readme(Path(args.readme), results=md)
+            update_readme(Path(args.readme), results=md, highlights=render_highlights(runs))
             print(f"updated {args.readme}")
         else:
             print(md)
@@ -175,12 +175,14 @@ def cmd_report(args) -> int:
     return 0
 
 
-def update_readme(path: Path, results: str | None = None) -> None:
+def update_readme(path: Path, results: str | None = None, highlights: str | None = None) -> None:
     """Replace the generated blocks of the README (between the marker comments)."""
     text = path.read_text()
     blocks = {"experiments": experiments_markdown()}
     if results is not None:
         blocks["results"] = results
+    if highlights is not None:
+        blocks["highlights"] = highlights
     for key, body in blocks.items():
         start, end = f"<!-- {key}:start -->", f"<!-- {key}:end -->"
         if start not in text or end not in text:

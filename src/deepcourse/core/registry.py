@@ -83,6 +83,7 @@ class Experiment:
     floor: dict[str, Bound]
     primary: str
     description: str = ""
+    showcase: tuple[str, ...] = ()
 
     def config(self, preset: str = "quick", overrides: dict | list | None = None) -> Any:
         if preset not in ("quick", "full"):
@@ -109,8 +110,12 @@ def experiment(
     paper: Reference | None = None,
     floor: dict[str, float | Bound] | None = None,
     primary: str | None = None,
+    showcase: tuple[str, ...] | list[str] = (),
 ) -> Callable:
-    """Register ``fn(cfg, run) -> dict[str, float]`` as an experiment (see ARCHITECTURE.md)."""
+    """Register ``fn(cfg, run) -> dict[str, float]`` as an experiment (see ARCHITECTURE.md).
+
+    ``showcase``: names of figures (``run.save_figure(name, ...)``) that the README shows; ``--record``
+    copies them from the full run into ``docs/figures/`` next to the results file."""
     for label, cfg in (("quick", quick), ("full", full)):
         if not dataclasses.is_dataclass(cfg) or isinstance(cfg, type):
             raise TypeError(f"experiment {name!r}: {label} must be a dataclass config instance")
@@ -136,10 +141,39 @@ def experiment(
             floor=bounds,
             primary=primary,
             description=(fn.__doc__ or "").strip().split("\n\n")[0].replace("\n", " "),
+            showcase=tuple(showcase),
         )
         return fn
 
     return register
+
+
+def record_result(exp: Experiment, summary: dict, out: Path, root: Path | None = None) -> Path:
+    """Write ``results/NAME.json`` for a finished full run: the summary, the run folder, the run's
+    ``table.md`` (if it wrote one) and copies of its showcase figures under ``docs/figures/``."""
+    import shutil
+
+    root = Path(root) if root is not None else project_root()
+    dest = root / "results"
+    dest.mkdir(exist_ok=True)
+    rec = dict(summary, run_dir=str(out))
+    table = Path(out) / "table.md"
+    if table.is_file():
+        rec["table_md"] = table.read_text()
+    shown = []
+    for fig in exp.showcase:
+        src = Path(out) / "figures" / f"{fig}.png"
+        if src.is_file():
+            target = root / "docs" / "figures" / f"{exp.name}-{fig}.png"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src, target)
+            shown.append(target.relative_to(root).as_posix())
+    if shown:
+        rec["showcase"] = shown
+    tmp = dest / f".{exp.name}.json.tmp"
+    tmp.write_text(json.dumps(rec, indent=2, sort_keys=True) + "\n")
+    tmp.replace(dest / f"{exp.name}.json")
+    return dest / f"{exp.name}.json"
 
 
 _DISCOVERED = False
@@ -307,11 +341,6 @@ def run_experiment(
     if record and run.is_main:
         if preset != "full":
             raise ConfigError("--record stores full runs only; add --full")
-        dest = project_root() / "results"
-        dest.mkdir(exist_ok=True)
-        rec = dict(summary, run_dir=str(out))
-        tmp = dest / f".{name}.json.tmp"
-        tmp.write_text(json.dumps(rec, indent=2, sort_keys=True) + "\n")
-        tmp.replace(dest / f"{name}.json")
+        record_result(exp, summary, out)
     summary["out"] = str(out)
     return summary

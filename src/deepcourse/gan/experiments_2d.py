@@ -81,7 +81,7 @@ def train_grid_method(method: str, cfg: Grid25Config, x: torch.Tensor, run: Run 
 
 
 @experiment(
-    name="gan-grid25", module="2", title="Mode collapse on 25 Gaussians: GAN vs WGAN, WGAN-GP and Coulomb GAN",
+    name="gan-grid25", module="2", showcase=("samples",), title="Mode collapse on 25 Gaussians: GAN vs WGAN, WGAN-GP and Coulomb GAN",
     paper=Reference("Notes 2 (Coulomb GANs: 'mode collapse'); VEEGAN / PacGAN protocol (modes of 25, % high quality)",
                     {}),
     # quick: three objectives, wider Gaussians (std 0.1, 3-sigma radius 0.3) and a narrow net, so that

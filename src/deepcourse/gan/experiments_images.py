@@ -228,7 +228,7 @@ def gan_mnist(cfg: ImageGANConfig, run: Run) -> dict[str, float]:
 
 
 @experiment(
-    name="dcgan-mnist", module="2", title="DCGAN on MNIST: samples, interpolation, arithmetic and domain FID",
+    name="dcgan-mnist", module="2", showcase=("samples",), title="DCGAN on MNIST: samples, interpolation, arithmetic and domain FID",
     paper=Reference("Radford et al. 2016 (architecture guidelines; no MNIST FID reported)", {}),
     quick=ImageGANConfig(),
     full=ImageGANConfig(dataset="mnist", latent_dim=100, base=64, batch_size=128, steps=10000, eval_every=1000,
@@ -284,7 +284,7 @@ class WGANTrackConfig:
 
 
 @experiment(
-    name="wgan-mnist", module="2", title="The WGAN critic's estimate tracks sample quality; the JS-GAN loss does not",
+    name="wgan-mnist", module="2", showcase=("critic_vs_fid",), title="The WGAN critic's estimate tracks sample quality; the JS-GAN loss does not",
     paper=Reference("Arjovsky et al. 2017, Figures 3-4 (W estimate falls with sample quality; JS estimate flat)", {}),
     quick=WGANTrackConfig(wgan_lr=5e-4),  # 5e-5 (the paper) moves too little in 2500 critic steps: FID ratio 0.29
     full=WGANTrackConfig(dataset="mnist", latent_dim=100, base=64, wgan_steps=50000, gan_steps=10000, eval_every=2500,

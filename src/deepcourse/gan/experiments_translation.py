@@ -61,7 +61,7 @@ PIX2PIX_PAPER = Reference(
 
 
 @experiment(
-    name="pix2pix-edges2fashion", module="2", title="pix2pix: loss ablation and PatchGAN size on edges -> items",
+    name="pix2pix-edges2fashion", module="2", showcase=("samples",), title="pix2pix: loss ablation and PatchGAN size on edges -> items",
     paper=PIX2PIX_PAPER,
     quick=Pix2PixConfig(),
     full=Pix2PixConfig(dataset="edges2fashion", epochs=20, batch_size=64, lr=2e-4, depth=3, width=64, d_width=64,
@@ -168,7 +168,7 @@ class CycleGANConfig:
 
 
 @experiment(
-    name="cyclegan-mnist-usps", module="2", title="CycleGAN: cycle consistency and label preservation",
+    name="cyclegan-mnist-usps", module="2", showcase=("translations",), title="CycleGAN: cycle consistency and label preservation",
     paper=Reference("Zhu et al. 2017, Table 4 (FCN per-pixel acc., labels->photo): cycle alone 0.22, GAN alone "
                     "0.51, CycleGAN 0.52; ours: classifier accuracy on translations",
                     {"cycle_acc": 0.22, "gan_acc": 0.51, "full_acc": 0.52}),

@@ -521,7 +521,7 @@ def _lottery_figure(run: Run, per_trial, rem, title: str) -> None:
 
 
 @experiment(
-    name="lottery-ticket-mnist", module="9", title="Lottery ticket: LeNet-300-100, winning tickets vs random reinit",
+    name="lottery-ticket-mnist", module="9", showcase=("lottery_ticket",), title="Lottery ticket: LeNet-300-100, winning tickets vs random reinit",
     paper=Reference("Frankle & Carbin 2019, Figures 1 and 3 (LeNet on MNIST: tickets at 21% of the weights stop "
                     "earlier and are at least as accurate as the dense net; random reinit trains slower and ends below)",
                     {}),

@@ -81,12 +81,53 @@ def render_markdown(runs: Any) -> str:
                 metric or MISSING,
                 format_number(run.metric(metric)),
                 format_number(run.paper_value(metric)),
-                run.data.get("preset") or MISSING,
+                _preset_text(run.data),
                 hardware_text(run.data.get("hardware")),
                 short_commit(run.data.get("git_commit")),
             ]
             lines.append("| " + " | ".join(_md_cell(c) for c in row) + " |")
     return "\n".join(lines) + "\n"
+
+
+def _preset_text(data: dict) -> str:
+    """``full``, or ``full (k=v, ...)`` when the run changed the preset: a shortened recipe shows."""
+    preset = data.get("preset") or MISSING
+    ov = data.get("overrides") or {}
+    if isinstance(ov, dict) and ov:
+        return f"{preset} ({', '.join(f'{k}={v}' for k, v in ov.items())})"
+    if isinstance(ov, (list, tuple)) and ov:
+        return f"{preset} ({', '.join(map(str, ov))})"
+    return preset
+
+
+def _demote(md: str) -> str:
+    """A run's ``table.md`` under a README sub-heading: its own headings become bold lines."""
+    out = []
+    for line in md.strip().splitlines():
+        stripped = line.lstrip("#")
+        out.append(f"**{stripped.strip()}**" if line.startswith("#") and stripped.startswith(" ") else line)
+    return "\n".join(out)
+
+
+def render_highlights(runs: Any) -> str:
+    """The README's per-experiment sections for recorded runs that carry a table (``table.md``) or
+    showcase figures (``docs/figures/``): figure first, then the table, then where the run came from."""
+    parts = []
+    for module, group in group_by_module(coerce_runs(runs)):
+        for run in group:
+            table, figs = run.data.get("table_md"), run.data.get("showcase") or []
+            if not table and not figs:
+                continue
+            title = run.data.get("title") or ""
+            parts.append(f"### {run.experiment} (module {module}){': ' + title if title else ''}\n")
+            for f in figs:
+                parts.append(f"![{run.experiment}: {Path(f).stem}]({f})\n")
+            if table:
+                parts.append(_demote(table) + "\n")
+            parts.append(f"<sub>{_preset_text(run.data)} run on {hardware_text(run.data.get('hardware'))}, "
+                         f"{format_duration(run.data.get('wall_time_s'))}, commit "
+                         f"{short_commit(run.data.get('git_commit'))}.</sub>\n")
+    return "\n".join(parts) if parts else "_No recorded run has a table or figure yet._\n"
 
 
 # -------------------------------------------------------------------------------------------- html
