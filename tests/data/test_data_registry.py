@@ -15,7 +15,7 @@ from deepcourse.data import builtin
 
 def test_builtin_registry_entries():
     names = list_datasets()
-    for name in ("mnist", "fashion-mnist", "usps", "cifar10-jpeg"):
+    for name in ("mnist", "fashion-mnist", "usps", "cifar10-jpeg", "coil20"):
         assert name in names
     mnist = get_spec("mnist")
     files = {f.path: f for f in mnist.files}

@@ -1,4 +1,4 @@
-"""The datasets registered at import: MNIST, Fashion-MNIST, USPS, CIFAR-10 (JPEG copy).
+"""The datasets registered at import: MNIST, Fashion-MNIST, USPS, CIFAR-10 (JPEG copy), COIL-20.
 
 Checksums and sizes are those of the copies staged in ``shared/data`` (see its MANIFEST.md). For MNIST
 and Fashion-MNIST the staged ``.gz`` bytes differ from the upstream ``.gz`` files (re-compressed, or
@@ -261,4 +261,41 @@ register_dataset(DatasetSpec(
                 "&& git checkout d7d05618061fe37d830fb0419063d113c575ccbc && git archive --format=zip -0 HEAD "
                 "train test > cifar10-jpeg.zip (the sha256 may differ with the git version)"),
     classes=CIFAR10_CLASSES,
+))
+
+
+# ---------------------------------------------------------------------------------------------- COIL-20
+
+def _coil20(ctx: LoadContext, split: str):
+    """Deng Cai's processed COIL-20: ``X`` uint8 (1440, 1024), ``Y`` 1..20 (72 views each).
+
+    Each row of ``X`` is a 32x32 image flattened column by column (MATLAB order): reshaped row-major it
+    comes out transposed (objects lying on their side), so it is transposed back here.
+    """
+    import scipy.io
+    import torch
+
+    m = scipy.io.loadmat(ctx.file("coil20/COIL20.mat"))
+    x = np.asarray(m["X"]).astype(np.uint8).reshape(-1, 32, 32).transpose(0, 2, 1)  # (1440, 32, 32), upright
+    x = np.ascontiguousarray(x)
+    y = np.asarray(m["Y"]).ravel().astype(np.int64) - 1  # stored 1..20 -> 0..19
+    if len(x) != len(y):
+        raise ValueError(f"COIL20.mat: X has {len(x)} rows but Y has {len(y)} labels")
+    return torch.from_numpy(x), torch.from_numpy(y)
+
+
+register_dataset(DatasetSpec(
+    name="coil20",
+    description=("COIL-20 (Columbia object images): 20 objects x 72 views = 1,440 grey images, downsampled to "
+                 "32x32 (0..255), one 'train' split holding all of them (clustering papers use the whole set)."),
+    files=(FileSpec("coil20/COIL20.mat", "b22b9beb0668f707990eda2b5f922384fd3e6d63d6df7ede3a3b5e2319c4e397",
+                    896630, urls=("https://raw.githubusercontent.com/hyzhang98/AdaGAE/"
+                                  "6d04946060bacd41ee31eba5c124887bca44f369/data/COIL20.mat",)),),
+    licence="Columbia COIL-20 terms: research use; none stated in the source repository",
+    loader=_coil20,
+    citation=("Nene, Nayar & Murase (1996), Columbia Object Image Library (COIL-20), tech. report "
+              "CUCS-005-96, Columbia University."),
+    kind="image-classification",
+    splits=("train",),
+    classes=tuple(f"object {i + 1}" for i in range(20)),
 ))
