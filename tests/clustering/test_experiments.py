@@ -33,6 +33,9 @@ def test_dec_mnist_quick(tmp_path):
     figs = set(s["figures"])
     assert {"figures/latent_over_dec.png", "figures/most_confident.png"} <= figs
     assert json.loads((tmp_path / "summary.json").read_text())["paper"]["values"]["acc_dec"] == 84.30
+    table = (tmp_path / "table.md").read_text()  # the notes' table, ours beside the paper's
+    assert f"| DEC | {m['acc_dec']:.2f} | 84.30 | {m['nmi_dec']:.3f} |" in table
+    assert "| k-means on pixels |" in table and "53.49" in table
 
 
 def test_bad_dataset_name():
