@@ -170,16 +170,24 @@ class Run:
         self._writer = None
 
 
-def _git_commit() -> str | None:
+def _git_state() -> tuple[str | None, list[str]]:
+    """HEAD's sha (``-dirty`` when tracked files differ from it) and the tracked files that differ, so a
+    recorded result says whether the experiment's own code was what the commit holds."""
     here = Path(__file__).resolve().parent
     try:
         sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5)
         if sha.returncode != 0:
-            return None
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here, capture_output=True, text=True, timeout=5)
-        return sha.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
+            return None, []
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here, capture_output=True,
+                               text=True, timeout=5)
+        files = [line[3:] for line in dirty.stdout.splitlines() if line.strip()]
+        return sha.stdout.strip() + ("-dirty" if files else ""), files
     except (OSError, subprocess.SubprocessError):
-        return None
+        return None, []
+
+
+def _git_commit() -> str | None:
+    return _git_state()[0]
 
 
 def environment(device: torch.device) -> dict:
@@ -211,4 +219,8 @@ def environment(device: torch.device) -> dict:
         "world_size": dist_utils.world_size(),
         "platform": platform.platform(),
     }
-    return {"git_commit": _git_commit(), "versions": versions, "hardware": hardware}
+    commit, dirty = _git_state()
+    env = {"git_commit": commit, "versions": versions, "hardware": hardware}
+    if dirty:
+        env["git_dirty_files"] = dirty[:50]
+    return env
