@@ -53,3 +53,14 @@ def test_distillation_extra_students_run(tmp_path, monkeypatch):
     assert summary["status"] != "error", (tmp_path / "error.txt").read_text() if (tmp_path / "error.txt").exists() else ""
     for k in ("acc_student_hint", "acc_student_online", "acc_online_peer", "hint_minus_labels"):
         assert 0 <= summary["metrics"][k] <= 1 or k.endswith("labels")
+
+
+def test_mean_teacher_writes_the_notes_table(tmp_path, monkeypatch):
+    monkeypatch.setenv("DEEPCOURSE_TENSORBOARD", "0")
+    summary = run_experiment("mean-teacher", preset="quick", out=tmp_path, progress=False,
+                             overrides=["steps=30", "labels=50,100"])
+    m = summary["metrics"]
+    table = (tmp_path / "table.md").read_text()
+    assert "| method | 50 labels | 100 labels |" in table
+    row = f"| Mean Teacher | {m['err_mean-teacher_50']:.2f} ± {m['err_mean-teacher_50_std']:.2f} | "
+    assert row in table

@@ -692,7 +692,7 @@ class MeanTeacherConfig:
 
 
 @experiment(
-    name="mean-teacher", module="9", title="Mean Teacher vs Pi-model vs supervised-only with few labels",
+    name="mean-teacher", module="9", showcase=("error_by_labels",), title="Mean Teacher vs Pi-model vs supervised-only with few labels",
     paper=Reference("Tarvainen & Valpola 2017, Table 1 (SVHN, 250 labels, error %)",
                     {"err_supervised_250": 27.77, "err_pi_250": 9.69, "err_mean-teacher_250": 4.35}),
     quick=MeanTeacherConfig(seeds=1),
@@ -772,4 +772,12 @@ def _mt_runs(cfg: MeanTeacherConfig, run: Run, xtr, ytr, xte, yte, c, ns) -> dic
     groups = {f"{n} labels": {"supervised": out[f"err_supervised_{n}"], "Pi-model": out[f"err_pi_{n}"],
                               "Mean Teacher": out[f"err_mean-teacher_{n}"]} for n in ns}
     run.save_figure("error_by_labels", _bar_chart(groups, "test error (%)", f"{cfg.dataset}, mean of {cfg.seeds} seeds"))
+    if run.is_main:  # the notes' layout (Tarvainen & Valpola 2017, Table 1): methods x numbers of labels
+        names = [("supervised", "Supervised-only"), ("pi", "Pi-model"), ("mean-teacher", "Mean Teacher"),
+                 ("mean-teacher-student", "Mean Teacher (student weights)")]
+        lines = [f"# Mean Teacher on {cfg.dataset}: test error % (mean ± std over {cfg.seeds} seeds)", "",
+                 "| method | " + " | ".join(f"{n} labels" for n in ns) + " |", "|---|" + "---:|" * len(ns)]
+        lines += [f"| {label} | " + " | ".join(f"{out[f'err_{key}_{n}']:.2f} ± {out[f'err_{key}_{n}_std']:.2f}"
+                                              for n in ns) + " |" for key, label in names]
+        (run.out / "table.md").write_text("\n".join(lines) + "\n")
     return out
