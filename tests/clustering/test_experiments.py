@@ -43,3 +43,15 @@ def test_bad_dataset_name():
 
     with pytest.raises(ValueError, match="dataset must be one of"):
         load_clustering_data("cifar")
+
+
+def test_regularisers_table_lists_every_variant_on_both_sets():
+    from deepcourse.clustering.experiments import _VARIANT_NAMES, _regularisers_table_md
+
+    cfg = get("clustering-regularisers").config("quick")
+    m = {f"{w}_{k}{s}": 50.0 + i for i, (k, _) in enumerate(_VARIANT_NAMES) for w in ("acc", "nmi") for s in ("", "_2")}
+    table = _regularisers_table_md(cfg, m)
+    rows = [line for line in table.splitlines() if line.startswith("| ") and "variant" not in line]
+    assert len(rows) == len(_VARIANT_NAMES)
+    assert all(line.count("|") == 4 for line in rows)  # no stray pipes inside a cell
+    assert "| DEC | 51.00 / 51.000 | 51.00 / 51.000 |" in table

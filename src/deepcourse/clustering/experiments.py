@@ -377,7 +377,7 @@ def _regularised_runs(cfg: RegularisersConfig, run: Run, dataset: str, dims: str
 
 
 @experiment(
-    name="clustering-regularisers", module="5", title="DEC with reconstruction, size priors, locality, self-augmentation",
+    name="clustering-regularisers", module="5", showcase=("cluster_sizes_mnist", "cluster_sizes_coil20"), title="DEC with reconstruction, size priors, locality, self-augmentation",
     paper=Reference("Aljalbout et al. 2018 (taxonomy); Guo et al. 2017 (IDEC, ACC %: MNIST 88.06)",
                     {"acc_idec": 88.06}),
     quick=RegularisersConfig(**{**_DIGITS.__dict__, "max_iter": 300}),
@@ -396,4 +396,24 @@ def clustering_regularisers(cfg: RegularisersConfig, run: Run) -> dict[str, floa
     with num_threads(_threads(cfg)):
         out = _regularised_runs(cfg, run, cfg.dataset, cfg.dims, cfg.embed, cfg.finetune_epochs, "")
         out.update(_regularised_runs(cfg, run, cfg.dataset2, cfg.dims2, cfg.embed2, cfg.finetune_epochs2, "_2"))
+    if run.is_main:
+        (run.out / "table.md").write_text(_regularisers_table_md(cfg, out))
     return out
+
+
+_VARIANT_NAMES = [("ae_kmeans", "SDAE + k-means"), ("dec", "DEC"), ("idec", "+ reconstruction (IDEC)"),
+                  ("balanced", "+ balanced prior KL(G‖U)"), ("zipf", "+ Zipf prior"), ("locality", "+ locality"),
+                  ("selfaug", "+ self-augmentation")]
+
+
+def _regularisers_table_md(cfg: RegularisersConfig, out: dict[str, float]) -> str:
+    """ACC % / NMI of every variant on both data sets, one row per variant."""
+    d1, d2 = cfg.dataset + (f" ({cfg.subset} images)" if cfg.subset else ""), cfg.dataset2
+    lines = ["# DEC and its regularisers: ACC % / NMI", "", f"| variant | {d1} | {d2} |", "|---|---:|---:|"]
+    for key, label in _VARIANT_NAMES:
+        cells = []
+        for sfx in ("", "_2"):
+            acc, nm = out.get(f"acc_{key}{sfx}"), out.get(f"nmi_{key}{sfx}")
+            cells.append("-" if acc is None else f"{acc:.2f} / {'-' if nm is None else f'{nm:.3f}'}")
+        lines.append(f"| {label} | {cells[0]} | {cells[1]} |")
+    return "\n".join(lines) + "\n"
