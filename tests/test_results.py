@@ -4,6 +4,8 @@ experiment with its provenance, the figures it names exist, and the README's gen
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -42,10 +44,11 @@ def test_readme_blocks_match_results():
 
 
 def test_readme_experiment_list_is_current():
-    from deepcourse.cli import experiments_markdown
-
+    # a fresh interpreter: other tests register toy experiments in this one
+    code = "from deepcourse.cli import experiments_markdown; print(experiments_markdown())"
+    fresh = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     readme = (ROOT / "README.md").read_text()
-    assert _block(readme, "experiments") == experiments_markdown().strip(), \
+    assert _block(readme, "experiments") == fresh.strip(), \
         "README experiment list is stale: run `deepcourse report results --readme README.md`"
 
 
