@@ -186,10 +186,6 @@ def _git_state() -> tuple[str | None, list[str]]:
         return None, []
 
 
-def _git_commit() -> str | None:
-    return _git_state()[0]
-
-
 def environment(device: torch.device) -> dict:
     """Git commit, package versions and hardware, for summary.json."""
     import deepcourse
