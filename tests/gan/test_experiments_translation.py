@@ -31,6 +31,10 @@ def test_pix2pix_reduced_run(tmp_path):
     assert m["l1_cgan_l1"] < m["untrained_l1"]  # even one epoch helps
     assert (tmp_path / "figures" / "samples.png").exists()
     assert "digits-cnn-" in (tmp_path / "feature_net.txt").read_text()
+    table = (tmp_path / "table.md").read_text()  # the README's ablation table: one row per objective + patch sizes
+    for row in ("| L1 |", "| GAN |", "| cGAN |", "| L1+GAN |", "| L1+cGAN |", "| 1x1 (PixelGAN) |", "| 3x3 |"):
+        assert row in table
+    assert f"| {m['l1_cgan_l1']:.3f} |" in table
     assert json.loads((tmp_path / "summary.json").read_text())["experiment"] == "pix2pix-edges2fashion"
 
 
@@ -41,6 +45,9 @@ def test_cyclegan_reduced_run(tmp_path):
     assert {"full_cycle_error", "full_acc_ab", "full_acc_ba", "gan_cycle_error", "gan_cycle_gap", "real_acc_b"} <= set(m)
     assert m["real_acc_b"] > 0.95  # the digits net reads inverted digits through -x
     assert (tmp_path / "figures" / "translations.png").exists()
+    table = (tmp_path / "table.md").read_text()
+    assert "| CycleGAN (GAN + cycle) |" in table and "| GAN alone |" in table and "| cycle alone |" not in table
+    assert f"| {m['gan_cycle_error']:.3f} |" in table
 
 
 @pytest.mark.parametrize("name", ["pix2pix-edges2fashion", "cyclegan-mnist-usps"])

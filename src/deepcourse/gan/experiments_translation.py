@@ -127,6 +127,8 @@ def pix2pix_edges(cfg: Pix2PixConfig, run: Run) -> dict[str, float]:
     if run.is_main:  # every FID above is only comparable on this feature network
         (run.out / "feature_net.txt").write_text(f"FID feature network: {net.fingerprint}\n")
 
+    if run.is_main:
+        (run.out / "table.md").write_text(pix2pix_table_md(cfg, metrics, net.fingerprint))
     rows = [et[:8], xt[:8]] + list(samples.values())
     names = ["input (edges)", "target"] + list(samples)
     fig = image_grid(torch.cat(rows), nrow=8, title=" / ".join(names))
@@ -140,6 +142,29 @@ def pix2pix_edges(cfg: Pix2PixConfig, run: Run) -> dict[str, float]:
                   f"{metrics[k + '_fid']:8.2f}  {PIX2PIX_PAPER.values.get(k + '_acc', float('nan')):.2f}")
         print(f"{'real':10s} {'':7s} {'':7s} {metrics['real_acc']:7.3f}")
     return metrics
+
+
+def pix2pix_table_md(cfg: Pix2PixConfig, m: dict[str, float], fingerprint: str = "") -> str:
+    """The loss ablation (the paper's Table 1 rows) and the patch-size study as markdown tables."""
+    lines = [f"# pix2pix on {cfg.dataset}: loss ablation (PatchGAN receptive field {cfg.receptive_field})", "",
+             "| loss | L1 ↓ | SSIM ↑ | classifier acc. ↑ | domain FID ↓ | paper FCN acc. |", "|---|---:|---:|---:|---:|---:|"]
+    for o in OBJECTIVES:
+        k = _slug(o)
+        paper = PIX2PIX_PAPER.values.get(f"{k}_acc")
+        lines.append(f"| {o} | {m[k + '_l1']:.3f} | {m[k + '_ssim']:.3f} | {m[k + '_acc']:.3f} | {m[k + '_fid']:.2f} | "
+                     f"{'-' if paper is None else f'{paper:.2f}'} |")
+    lines.append(f"| real targets | 0 | 1 | {m['real_acc']:.3f} | - | {PIX2PIX_PAPER.values['real_acc']:.2f} |")
+    rfs = [_rf(p) for p in cfg.patches.split(",") if p.strip()] + [_rf(cfg.receptive_field)]
+    order = {"pixel": -1, "full": 10**6}  # PixelGAN first, then growing patches, then the whole image
+    rfs = sorted(set(rfs), key=lambda r: order.get(r, r) if isinstance(r, int) or r in order else 0)
+    lines += ["", "# PatchGAN receptive field (L1+cGAN)", "", "| receptive field | classifier acc. ↑ | domain FID ↓ |",
+              "|---|---:|---:|"]
+    for r in rfs:
+        lines.append(f"| {'1x1 (PixelGAN)' if r == 'pixel' else 'full image' if r == 'full' else f'{r}x{r}'} | "
+                     f"{m[f'patch_{r}_acc']:.3f} | {m[f'patch_{r}_fid']:.2f} |")
+    if fingerprint:
+        lines += ["", f"FID and accuracy on the domain classifier `{fingerprint}`."]
+    return "\n".join(lines) + "\n"
 
 
 # ----------------------------------------------------------------------------------------------- CycleGAN
@@ -234,6 +259,8 @@ def cyclegan_digits(cfg: CycleGANConfig, run: Run) -> dict[str, float]:
     metrics["identity_fid_b"] = G.fid(as_b(tb), as_b(ta), net_b)
     if run.is_main:
         (run.out / "feature_net.txt").write_text(f"FID feature networks: A {net_a.fingerprint}, B {net_b.fingerprint}\n")
+    if run.is_main:
+        (run.out / "table.md").write_text(cyclegan_table_md(cfg, metrics, list(shown)))
     rows = [ta[:8]] + [t for v in shown.values() for t in v]
     names = ["a"] + [f"{v}: G(a), F(G(a))" for v in shown]
     run.save_figure("translations", image_grid(torch.cat(rows), nrow=8, title=" / ".join(names)))
@@ -243,3 +270,21 @@ def cyclegan_digits(cfg: CycleGANConfig, run: Run) -> dict[str, float]:
             print(f"{v:8s} {metrics[v + '_cycle_error']:7.3f} {metrics[v + '_acc_ab']:9.3f} {metrics[v + '_acc_ba']:9.3f} "
                   f"{metrics[v + '_fid_b']:8.2f} {metrics[v + '_fid_a']:8.2f}")
     return metrics
+
+
+_CYCLE_NAMES = {"full": "CycleGAN (GAN + cycle)", "cycle": "cycle alone", "gan": "GAN alone"}
+
+
+def cyclegan_table_md(cfg: CycleGANConfig, m: dict[str, float], variants: list[str]) -> str:
+    """The cycle/GAN ablation: cycle error, label preservation both ways and FID of the translations."""
+    a, b = ("MNIST", "USPS") if cfg.dataset == "mnist-usps" else ("digits", "inverted digits")
+    paper = {"full": "0.52", "cycle": "0.22", "gan": "0.51"}
+    lines = [f"# CycleGAN {a} ↔ {b} ({cfg.size}x{cfg.size}): ablation", "",
+             f"| variant | cycle error ↓ | label kept {a}→{b} ↑ | label kept {b}→{a} ↑ | FID {b} ↓ | FID {a} ↓ "
+             "| paper FCN acc. |", "|---|---:|---:|---:|---:|---:|---:|"]
+    for v in variants:
+        lines.append(f"| {_CYCLE_NAMES.get(v, v)} | {m[v + '_cycle_error']:.3f} | {m[v + '_acc_ab']:.3f} | "
+                     f"{m[v + '_acc_ba']:.3f} | {m[v + '_fid_b']:.2f} | {m[v + '_fid_a']:.2f} | {paper.get(v, '-')} |")
+    lines.append(f"| no translation (identity) | 0 | - | - | {m['identity_fid_b']:.2f} | - | - |")
+    lines.append(f"| real images | - | {m['real_acc_b']:.3f} (real {b}) | {m['real_acc_a']:.3f} (real {a}) | - | - | - |")
+    return "\n".join(lines) + "\n"
