@@ -1,8 +1,8 @@
 """gan-grid25: a fast smoke run here; the full quick preset (floors) is a `slow` test.
 
-Quick preset (non-saturating, WGAN-GP, coulomb-field; std 0.1; 3000 steps each) on the shared 2-core
-machine under load ~12 (2026-11-26), 387 s per seed: modes of 25 (% high quality)
-seed 0: 6 (16%), 12 (22%), 25 (73%); seed 1: 14 (31%), 8 (17%), 24 (53%); seed 2: 7 (18%), 9 (19%), 15 (33%).
+Quick preset (non-saturating, WGAN-GP, coulomb-field; std 0.1; 2000 steps each), measured 2026-11-26 on the
+2-core machine shared with two full runs (about 34 s per seed): modes of 25 (% high quality)
+seed 0: 3 (7%), 5 (11%), 25 (61%); seed 1: 10 (16%), 8 (15%), 17 (34%); seed 2: 4 (10%), 12 (20%), 15 (23%).
 """
 
 from __future__ import annotations
@@ -29,6 +29,9 @@ def test_smoke_run_writes_table_and_scatter(tmp_path, monkeypatch):
         assert 0 <= s["metrics"][f"hq_{m}"] <= 100
     assert s["metrics"]["gap_coulomb_vs_gan"] == s["metrics"]["modes_coulomb-field"] - s["metrics"]["modes_nonsaturating"]
     assert (tmp_path / "figures" / "samples.png").stat().st_size > 1000
+    table = (tmp_path / "table.md").read_text()  # one row per objective, in the order trained
+    assert table.count("\n| ") == 7 and table.index("| GAN, minimax |") < table.index("| Coulomb, exact batch field |")
+    assert f"| WGAN-GP | {s['metrics']['modes_wgan-gp']:.0f} | {s['metrics']['hq_wgan-gp']:.1f} |" in table
 
 
 def test_bad_method_list(tmp_path):

@@ -69,7 +69,7 @@ def test_bad_arguments():
         WGANStep(g, d, _adam(g), _adam(d), clip=-1)
 
 
-@pytest.mark.parametrize("method", ["nonsaturating", "minimax", "lsgan", "wgan-gp", "coulomb"])
+@pytest.mark.parametrize("method", ["nonsaturating", "minimax", "lsgan", "wgan-gp", "coulomb", "coulomb-field"])
 def test_each_procedure_moves_samples_towards_the_data(method):
     """Data N(2, 0.5^2) in 1-D; G starts near 0. After 150 steps G's sample mean has moved at least
     halfway to 2 (a sign error in any loss sends it the other way)."""
@@ -79,6 +79,9 @@ def test_each_procedure_moves_samples_towards_the_data(method):
         step = WGANStep(g, d, o["g"], o["d"], n_critic=1, clip=None, gp_weight=1.0)
     elif method == "coulomb":
         step = CoulombStep(g, d, _adam(g, 5e-3), _adam(d, 5e-3), eps=1.0, dim=1.0)
+    elif method == "coulomb-field":  # G climbs the batch potential itself; D is never trained
+        step = CoulombStep(g, d, _adam(g, 5e-3), _adam(d, 5e-3), eps=1.0, dim=1.0, direct=True)
+        d0 = _flat(d)
     else:
         step = GANStep(g, d, _adam(g, 5e-3), _adam(d, 5e-3), loss=method)
     x = 2 + 0.5 * torch.randn(2048, 1, generator=torch.Generator().manual_seed(0))
@@ -89,6 +92,8 @@ def test_each_procedure_moves_samples_towards_the_data(method):
     assert state.step == 150
     m1 = generate(g, 1000, seed=0).mean().item()
     assert m1 - m0 > 0.5 * (2.0 - m0), (m0, m1)
+    if method == "coulomb-field":
+        assert torch.equal(_flat(d), d0)
 
 
 def test_train_gan_checkpoints_and_resumes(tmp_path, monkeypatch):

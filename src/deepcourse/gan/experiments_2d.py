@@ -8,7 +8,7 @@ of the 25 modes each covers and what share of its samples lies within 3 standard
 mode (VEEGAN / PacGAN protocol, :func:`deepcourse.metrics.generative.coverage.mode_coverage`).
 
 The quick preset trains only the three objectives its floors are about, on wider Gaussians
-(std 0.1) for 3000 steps; the full preset trains all five on the standard grid (std 0.05).
+(std 0.1) for 2000 steps; the full preset trains all five on the standard grid (std 0.05).
 
 The data are scaled by 1/4 for training (modes on {-1, -0.5, 0, 0.5, 1}^2) so that the networks'
 outputs start at the data's scale, and samples are scaled back before they are measured.
@@ -25,7 +25,7 @@ from deepcourse.core import Reference, Run, at_least, experiment, param
 from .networks import MLPDiscriminator, MLPGenerator
 from .training import CoulombStep, GANStep, WGANStep, generate, single_thread, train_gan, wgan_optimizers
 
-__all__ = ["Grid25Config", "METHODS", "train_grid_method"]
+__all__ = ["Grid25Config", "METHODS", "grid25_table_md", "train_grid_method"]
 
 METHODS = ("minimax", "nonsaturating", "wgan", "wgan-gp", "coulomb", "coulomb-field")
 SCALE = 4.0  # training-space coordinates = data / SCALE
@@ -80,18 +80,30 @@ def train_grid_method(method: str, cfg: Grid25Config, x: torch.Tensor, run: Run 
     return g
 
 
+_NAMES = {"minimax": "GAN, minimax", "nonsaturating": "GAN, non-saturating", "wgan": "WGAN (weight clipping)",
+          "wgan-gp": "WGAN-GP", "coulomb": "Coulomb GAN (learned D)", "coulomb-field": "Coulomb, exact batch field"}
+
+
+def grid25_table_md(cfg: Grid25Config, methods: list[str], metrics: dict[str, float]) -> str:
+    """Modes covered and % high-quality samples per objective, as a markdown table."""
+    lines = [f"# 25 Gaussians (std {cfg.std}, {cfg.steps} D steps): modes covered and sample quality", "",
+             "| objective | modes covered (of 25) | % high quality (within 3 std) |", "|---|---:|---:|"]
+    lines += [f"| {_NAMES[m]} | {metrics[f'modes_{m}']:.0f} | {metrics[f'hq_{m}']:.1f} |" for m in methods]
+    return "\n".join(lines) + "\n"
+
+
 @experiment(
     name="gan-grid25", module="2", showcase=("samples",), title="Mode collapse on 25 Gaussians: GAN vs WGAN, WGAN-GP and Coulomb GAN",
     paper=Reference("Notes 2 (Coulomb GANs: 'mode collapse'); VEEGAN / PacGAN protocol (modes of 25, % high quality)",
                     {}),
     # quick: three objectives, wider Gaussians (std 0.1, 3-sigma radius 0.3) and a narrow net, so that
-    # 3000 steps suffice on a CPU; full: all five on the standard std 0.05 grid.
-    quick=Grid25Config(methods="nonsaturating,wgan-gp,coulomb-field", std=0.1, hidden=64, lr=2e-3, steps=3000),
+    # 2000 steps suffice on a CPU; full: all five on the standard std 0.05 grid.
+    quick=Grid25Config(methods="nonsaturating,wgan-gp,coulomb-field", std=0.1, hidden=64, lr=2e-3, steps=2000),
     full=Grid25Config(steps=20000),
-    # seeds 0 / 1 / 2 measured (2026-11-26): non-saturating 6 / 14 / 7, WGAN-GP 12 / 8 / 9, coulomb-field
-    # 25 / 24 / 15 modes, so the gap coulomb-field - non-saturating is 19 / 10 / 8. An untrained or broken G
+    # seeds 0 / 1 / 2 measured (2026-11-26): non-saturating 3 / 10 / 4, WGAN-GP 5 / 8 / 12, coulomb-field
+    # 25 / 17 / 15 modes, so the gap coulomb-field - non-saturating is 22 / 7 / 11. An untrained or broken G
     # sits on at most one mode.
-    floor={"modes_nonsaturating": at_least(5), "modes_wgan-gp": at_least(6), "modes_coulomb-field": at_least(12),
+    floor={"modes_nonsaturating": at_least(2), "modes_wgan-gp": at_least(4), "modes_coulomb-field": at_least(12),
            "gap_coulomb_vs_gan": at_least(5)},
     primary="modes_coulomb-field",
 )
@@ -121,6 +133,8 @@ def gan_grid25(cfg: Grid25Config, run: Run) -> dict[str, float]:
     if "coulomb-field" in methods and "nonsaturating" in methods:
         # the notes' claim in one number: the potential field spreads G over modes the plain GAN drops
         metrics["gap_coulomb_vs_gan"] = metrics["modes_coulomb-field"] - metrics["modes_nonsaturating"]
+    if run.is_main:
+        (run.out / "table.md").write_text(grid25_table_md(cfg, methods, metrics))
     fig, axes = plt.subplots(1, len(methods) + 1, figsize=(3 * (len(methods) + 1), 3.2), sharex=True, sharey=True)
     axes = list(axes) if len(methods) else [axes]
     axes[0].scatter(x[:cfg.n_eval, 0], x[:cfg.n_eval, 1], s=2, alpha=0.5, color="C0")

@@ -201,7 +201,8 @@ class CoulombStep(_Step):
     fakes is drawn for the G step here (as in Algorithm 1 of the GAN paper).
 
     ``direct=True`` is an ablation without a learned D: G climbs the batch estimate of the potential
-    itself (the field of the current reals and fakes, differentiated through its first argument).
+    itself (the field of the current reals and fakes, differentiated through its first argument), and
+    ``d`` is left untrained.
     """
 
     def __init__(self, g, d, opt_g, opt_d, eps: float = 1.0, dim: float = 3.0, k: int = 1, direct: bool = False):
@@ -212,6 +213,8 @@ class CoulombStep(_Step):
 
     def d_step(self, real):
         self._real = real
+        if self.direct:  # no learned D to fit: G reads the batch potential itself in g_step
+            return {}
         with torch.no_grad():
             fake = self.g(self._z(real.shape[0], real))
             phi_real = C.coulomb_potential(real, real, fake, self.eps, self.dim)  # (N,)
