@@ -35,3 +35,17 @@ def test_forward_backward(name):
     assert not missing, f"{name}: no (finite) gradient for {missing}"
     assert count_parameters(model) > 0
     assert count_flops(model, *inputs) >= 0
+
+
+def test_models_are_found_without_importing_experiments():
+    """Models register where they are defined: the topic packages alone register all of them."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from deepcourse.core.models import list_models; n = len(list_models()); "
+            "bad = [m for m in sys.modules if '.experiments' in m]; "
+            "from deepcourse.core.registry import discover; discover(); "
+            "print(n, len(list_models()), bad)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split(None, 2)
+    assert out[2].strip() == "[]", f"list_models imported experiments: {out[2]}"
+    assert out[0] == out[1], f"{int(out[1]) - int(out[0])} model(s) register only when experiments are imported"

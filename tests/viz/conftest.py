@@ -1,4 +1,4 @@
-"""Fake run folders (summary.json per docs/CONTRACT.md plus tiny PNG figures) for the report tests."""
+"""Fake run folders (summary.json as CONTRIBUTING.md describes plus tiny PNG figures) for the report tests."""
 
 from __future__ import annotations
 
@@ -67,7 +67,7 @@ def write_run_fixture():
 def fake_runs(tmp_path) -> Path:
     """A runs/ folder with five runs over modules 10, 0.1, 2 and 1.1 and every status."""
     runs = tmp_path / "runs"
-    write_run(runs, make_summary("xor", "0.1"), figures={"decision_boundary": 0})
+    write_run(runs, make_summary("toy-xor", "0.1"), figures={"decision_boundary": 0})
     write_run(runs, make_summary("mlp-mnist", "0.1", status="failed", metrics={"acc": 0.91}),
               figures={"loss_curves": 1})
     write_run(runs, make_summary("dcgan", "2", status="skipped", reason="MNIST missing: run deepcourse data download mnist",

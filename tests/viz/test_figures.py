@@ -192,3 +192,19 @@ def test_line_plot(tmp_path):
     _check_png(fig, tmp_path)
     with pytest.raises(ValueError, match=r"ys\['a'\] has 2 values but x has 5"):
         line_plot(n, {"a": [1, 2]}, xlabel="x", ylabel="y")
+
+
+def test_public_new_figure_and_bar_chart():
+    from deepcourse.viz import bar_chart, new_figure, style
+
+    with style():
+        fig = new_figure((3, 2))
+        fig.add_subplot().plot([0, 1], [1, 0])
+    assert tuple(fig.get_size_inches()) == (3, 2)
+    fig = bar_chart({"a": 0.5, "b": 0.75}, errors={"a": 0.1}, reference=0.6, reference_label="paper", title="t")
+    ax = fig.axes[0]
+    assert [p.get_height() for p in ax.patches] == [0.5, 0.75]
+    import pytest
+
+    with pytest.raises(ValueError, match="lacks"):
+        bar_chart({"a": 1.0}, errors={"z": 0.1})

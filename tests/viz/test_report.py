@@ -60,8 +60,8 @@ def test_render_markdown_table(fake_runs):
     rows = [[c.strip() for c in line.strip("|").split("|")] for line in lines[2:]]
     assert all(len(r) == 8 for r in rows)
     assert [r[0] for r in rows] == ["0.1", "0.1", "1.1", "2", "10"]
-    xor = next(r for r in rows if r[1] == "xor")
-    assert xor == ["0.1", "xor", "acc", "0.9823", "1", "quick", "x86_64 (cpu)", "0123456"]
+    xor = next(r for r in rows if r[1] == "toy-xor")
+    assert xor == ["0.1", "toy-xor", "acc", "0.9823", "1", "quick", "x86_64 (cpu)", "0123456"]
     resnet = next(r for r in rows if r[1] == "resnet")
     assert resnet[5] == "full" and resnet[6] == "NVIDIA H100 (cuda)"
     dcgan = next(r for r in rows if r[1] == "dcgan")
@@ -101,7 +101,7 @@ def test_render_html_page(fake_runs, tmp_path):
         payload = img["src"].split("base64,", 1)[1]
         assert base64.b64decode(payload)[:8] == b"\x89PNG\r\n\x1a\n"
     assert {img["alt"] for img in page.imgs} == {
-        "xor: decision boundary", "mlp-mnist: loss curves", "resnet: curves"}
+        "toy-xor: decision boundary", "mlp-mnist: loss curves", "resnet: curves"}
     # header: date and counts
     assert re.search(r"Generated \d{4}-\d\d-\d\d \d\d:\d\d UTC", text)
     assert "5 runs in 4 modules" in text
@@ -127,8 +127,24 @@ def test_render_html_escapes_and_reports_missing_figures(tmp_path, make_summary)
 
 
 def test_render_html_accepts_paths_and_empty(fake_runs, tmp_path):
-    out = render_html([fake_runs / "xor"], tmp_path / "one.html")  # a folder holding one run
+    out = render_html([fake_runs / "toy-xor"], tmp_path / "one.html")  # a folder holding one run
     assert out.read_text(encoding="utf-8").count('<tr class="run ') == 1
     empty = render_html([], tmp_path / "empty.html").read_text(encoding="utf-8")
     assert "No runs to report." in empty
     assert isinstance(load_runs(fake_runs)[0], RunSummary)
+
+
+def test_paper_column_comes_from_the_registered_reference(tmp_path, make_summary, write_run):
+    """A recorded run keeps the paper values it was run with, but the README's paper column follows the
+    experiment's current Reference.values: a number judged not comparable is dropped everywhere at once."""
+    from deepcourse.core.registry import get
+
+    exp = get("kl-example")
+    rec = make_summary("kl-example", "3", preset="full", status="done", primary="kl_pq",
+                       metrics={"kl_pq": 0.0851},
+                       paper={"source": "old", "values": {"kl_pq": 123.0}})
+    write_run(tmp_path / "runs", rec)
+    md = render_markdown(load_runs([tmp_path / "runs"]))
+    row = [c.strip() for c in next(line for line in md.splitlines() if "kl-example" in line).strip("|").split("|")]
+    expected = exp.paper.values.get("kl_pq")
+    assert row[4] == (f"{expected:.4g}" if expected is not None else "—")

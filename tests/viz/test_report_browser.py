@@ -88,7 +88,7 @@ def test_broken_figure_is_detected(tmp_path, make_summary):
     run_dir = tmp_path / "run"
     (run_dir / "figures").mkdir(parents=True)
     (run_dir / "figures" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n not really a png")
-    (run_dir / "summary.json").write_text(json.dumps(make_summary("xor", "0.1", figures=["figures/broken.png"])))
+    (run_dir / "summary.json").write_text(json.dumps(make_summary("toy-xor", "0.1", figures=["figures/broken.png"])))
     page = render_html([run_dir], tmp_path / "broken.html")
     dom = _dump_dom(tmp_path, page)
     assert _body_attr(dom, "data-image-count") == "1"

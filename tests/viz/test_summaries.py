@@ -20,22 +20,22 @@ from deepcourse.viz.summaries import (
 
 def test_load_runs_from_runs_folder(fake_runs):
     runs = load_runs(fake_runs)
-    assert sorted(r.experiment for r in runs) == ["autodiff-check", "dcgan", "mlp-mnist", "resnet", "xor"]
-    xor = next(r for r in runs if r.experiment == "xor")
-    assert xor.root == fake_runs / "xor" / "2026-11-26T030000Z"
+    assert sorted(r.experiment for r in runs) == ["autodiff-check", "dcgan", "mlp-mnist", "resnet", "toy-xor"]
+    xor = next(r for r in runs if r.experiment == "toy-xor")
+    assert xor.root == fake_runs / "toy-xor" / "2026-11-26T030000Z"
     assert all(p.exists() for p in xor.figure_paths())
 
 
 def test_load_runs_from_results_folder_and_run_dirs(tmp_path, fake_runs, make_summary):
     results = tmp_path / "results"
     results.mkdir()
-    (results / "xor.json").write_text(json.dumps(make_summary("xor", "0.1", preset="full")))
+    (results / "toy-xor.json").write_text(json.dumps(make_summary("toy-xor", "0.1", preset="full")))
     (results / "mlp-mnist.json").write_text(json.dumps(make_summary("mlp-mnist", "0.1", preset="full")))
     runs = load_runs(results)
-    assert [r.experiment for r in runs] == ["mlp-mnist", "xor"]  # sorted by file name
+    assert [r.experiment for r in runs] == ["mlp-mnist", "toy-xor"]  # sorted by file name
     # a run folder given directly, a summary file and the same run twice: read once each
-    run_dir = fake_runs / "xor" / "2026-11-26T030000Z"
-    both = load_runs([run_dir, run_dir / "summary.json", results / "xor.json"])
+    run_dir = fake_runs / "toy-xor" / "2026-11-26T030000Z"
+    both = load_runs([run_dir, run_dir / "summary.json", results / "toy-xor.json"])
     assert len(both) == 2
 
 
@@ -60,9 +60,9 @@ def test_load_runs_missing_path(tmp_path):
 
 def test_load_runs_latest(tmp_path, make_summary, write_run):
     runs_dir = tmp_path / "runs"
-    write_run(runs_dir, make_summary("xor", "0.1", started="2026-11-26T01:00:00Z", metrics={"acc": 0.5}))
-    write_run(runs_dir, make_summary("xor", "0.1", started="2026-11-26T02:00:00Z", metrics={"acc": 1.0}))
-    write_run(runs_dir, make_summary("xor", "0.1", preset="full", started="2026-11-26T00:00:00Z"))
+    write_run(runs_dir, make_summary("toy-xor", "0.1", started="2026-11-26T01:00:00Z", metrics={"acc": 0.5}))
+    write_run(runs_dir, make_summary("toy-xor", "0.1", started="2026-11-26T02:00:00Z", metrics={"acc": 1.0}))
+    write_run(runs_dir, make_summary("toy-xor", "0.1", preset="full", started="2026-11-26T00:00:00Z"))
     assert len(load_runs(runs_dir)) == 3
     latest = load_runs(runs_dir, latest=True)
     assert sorted((r.data["preset"], r.metric("acc")) for r in latest) == [("full", 0.98234), ("quick", 1.0)]

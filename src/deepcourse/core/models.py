@@ -48,10 +48,29 @@ def register_model(name: str, *, example_input: Callable[[], Any], small: dict |
     return deco
 
 
-def _discover() -> None:
-    from .registry import discover
+_TOPICS_IMPORTED = False
 
-    discover()  # experiments modules import their models, which registers them
+
+def _discover() -> None:
+    """Import every topic package (``deepcourse.gan``, ...): each registers its models where they are
+    defined, in the modules its ``__init__`` imports. Experiments are not imported for this."""
+    global _TOPICS_IMPORTED
+    if _TOPICS_IMPORTED:
+        return
+    import importlib
+    import pkgutil
+    import warnings
+
+    import deepcourse
+
+    for info in pkgutil.iter_modules(deepcourse.__path__):
+        if info.ispkg and info.name not in ("core", "data", "metrics", "viz"):
+            try:
+                importlib.import_module(f"deepcourse.{info.name}")
+            except Exception as e:  # one broken topic must not hide the others' models
+                warnings.warn(f"could not import deepcourse.{info.name}: {type(e).__name__}: {e}", RuntimeWarning,
+                              stacklevel=3)
+    _TOPICS_IMPORTED = True
 
 
 def list_models(pattern: str | None = None) -> list[str]:

@@ -25,9 +25,21 @@ def num_threads(n: int | None) -> Iterator[None]:
     if n:
         torch.set_num_threads(n)
     try:
-        yield
+        with _blas_threads(n):  # NumPy's BLAS too: the NumPy-only experiments (autodiff) use it
+            yield
     finally:
         torch.set_num_threads(before)
+
+
+def _blas_threads(n: int | None):
+    """Limit the BLAS pools NumPy and SciPy use (OpenBLAS, MKL) to ``n`` threads inside the block."""
+    if not n:
+        return contextlib.nullcontext()
+    try:
+        from threadpoolctl import threadpool_limits  # installed with scikit-learn
+    except ImportError:
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=n, user_api="blas")
 
 
 def seed_everything(seed: int) -> None:

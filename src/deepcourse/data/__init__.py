@@ -19,7 +19,7 @@ from .registry import (DatasetSpec, FileCheck, FileSpec, all_ok, check, download
                        get_spec, list_datasets, load_dataset, load_tensors, register_dataset,
                        unregister_dataset, verify, where)
 from .roots import data_root, derived_dir
-from .splits import random_partition, train_val_split
+from .splits import Splits, load_splits, random_partition, stratified_subset, train_val_split
 from .synthetic import (FUNCTIONS_1D, function_1d, gaussian_grid, gaussian_grid_centres,
                         regression_with_outliers, spirals, two_moons, xor)
 from . import builtin as _builtin  # noqa: F401  registers mnist, fashion-mnist, usps, cifar10-jpeg
@@ -34,5 +34,5 @@ __all__ = [
     "load_sklearn", "SKLEARN_DATASETS",
     "xor", "two_moons", "spirals", "gaussian_grid", "gaussian_grid_centres", "function_1d", "FUNCTIONS_1D",
     "regression_with_outliers",
-    "train_val_split", "random_partition",
+    "train_val_split", "random_partition", "stratified_subset", "load_splits", "Splits",
 ]

@@ -17,6 +17,7 @@ from deepcourse.metrics.classification import (
     top_k_accuracy,
 )
 from deepcourse.metrics.clustering import ari, cluster_acc, cluster_mapping, contingency, nmi
+from deepcourse.metrics.correlation import spearman
 
 __all__ = [
     "ari",
@@ -24,6 +25,7 @@ __all__ = [
     "cluster_mapping",
     "contingency",
     "nmi",
+    "spearman",
     "accuracy",
     "classification_report",
     "confusion_matrix",

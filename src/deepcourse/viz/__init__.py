@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from deepcourse.viz.figures import (
+    bar_chart,
+    new_figure,
+    style,
     confusion_matrix_plot,
     decision_boundary,
     histograms,
@@ -15,6 +18,9 @@ from deepcourse.viz.report import render_html, render_markdown
 from deepcourse.viz.summaries import RunSummary, load_runs
 
 __all__ = [
+    "bar_chart",
+    "new_figure",
+    "style",
     "RunSummary",
     "confusion_matrix_plot",
     "decision_boundary",

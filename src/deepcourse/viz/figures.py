@@ -24,6 +24,9 @@ from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 
 __all__ = [
+    "style",
+    "new_figure",
+    "bar_chart",
     "DPI",
     "STYLE",
     "loss_curves",
@@ -58,14 +61,23 @@ _CLASS_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564
 
 
 @contextmanager
-def _style() -> Iterator[None]:
-    """Apply :data:`STYLE` while artists are created (rcParams are read at creation time)."""
+def style() -> Iterator[None]:
+    """Apply the house :data:`STYLE` while artists are created (rcParams are read at creation time).
+
+    ``with viz.style(): fig = viz.new_figure(); ax = fig.add_subplot(); ax.plot(...)``
+    """
     with matplotlib.rc_context(STYLE):
         yield
 
 
-def _new_figure(figsize: tuple[float, float] = _DEFAULT_SIZE) -> Figure:
+def new_figure(figsize: tuple[float, float] = _DEFAULT_SIZE) -> Figure:
+    """An empty figure in the house size and resolution, detached from pyplot (no window, no global state):
+    save it with ``run.save_figure(name, fig)``. Draw inside ``with viz.style():`` for the house look."""
     return Figure(figsize=figsize, dpi=DPI, layout="tight")
+
+
+_style = style  # the private names predate the public ones
+_new_figure = new_figure
 
 
 def _to_numpy(x: Any, name: str) -> np.ndarray:
@@ -434,4 +446,42 @@ def line_plot(
             ax.set_title(title)
         if len(ys) > 1:
             ax.legend(frameon=False)
+    return fig
+
+
+def bar_chart(
+    values: Mapping[str, Any],
+    *,
+    title: str | None = None,
+    ylabel: str = "",
+    errors: Mapping[str, Any] | None = None,
+    reference: float | None = None,
+    reference_label: str = "",
+    figsize: tuple[float, float] = _DEFAULT_SIZE,
+) -> Figure:
+    """One bar per named value (e.g. test accuracy per method), with optional error bars (``errors``, same
+    keys) and a dashed horizontal ``reference`` line (e.g. a baseline or the paper's number)."""
+    values = _check_mapping(values, "values")
+    names = [str(k) for k in values]
+    heights = [float(_to_numpy(v, f"values[{k!r}]").ravel()[0]) for k, v in values.items()]
+    yerr = None
+    if errors is not None:
+        errors = _check_mapping(errors, "errors")
+        unknown = set(map(str, errors)) - set(names)
+        if unknown:
+            raise ValueError(f"errors has keys that values lacks: {sorted(unknown)}")
+        yerr = [float(_to_numpy(errors[k], f"errors[{k!r}]").ravel()[0]) if k in errors else 0.0 for k in names]
+    with _style():
+        fig = _new_figure(figsize)
+        ax = fig.add_subplot()
+        ax.bar(range(len(names)), heights, yerr=yerr, capsize=4 if yerr else 0, color=_CLASS_COLOURS[0])
+        ax.set_xticks(range(len(names)), names, rotation=30 if max(map(len, names), default=0) > 8 else 0,
+                      ha="right" if max(map(len, names), default=0) > 8 else "center")
+        if reference is not None:
+            ax.axhline(reference, color="0.3", linestyle="--", linewidth=1, label=reference_label or None)
+            if reference_label:
+                ax.legend(frameon=False)
+        ax.set_ylabel(ylabel)
+        if title:
+            ax.set_title(title)
     return fig

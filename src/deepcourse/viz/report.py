@@ -83,16 +83,31 @@ def render_markdown(runs: Any) -> str:
                 format_number(run.paper_value(metric)),
                 _preset_text(run.data),
                 hardware_text(run.data.get("hardware")),
-                short_commit(run.data.get("git_commit")),
+                _commit_text(run.data),
             ]
             lines.append("| " + " | ".join(_md_cell(c) for c in row) + " |")
+    if any(_unlisted_dirty(r.data) for r in items):
+        lines.append("")
+        lines.append("&dagger; recorded from a working tree with uncommitted changes whose files the run did not list: "
+                     "the code that produced this number is not exactly the commit shown.")
     return "\n".join(lines) + "\n"
+
+
+def _unlisted_dirty(data: dict) -> bool:
+    return "dirty" in str(data.get("git_commit") or "") and not data.get("git_dirty_files")
+
+
+def _commit_text(data: dict) -> str:
+    """The short commit; ``-dirty`` runs list their changed files in the summary, else they get a dagger."""
+    return short_commit(data.get("git_commit")) + (" &dagger;" if _unlisted_dirty(data) else "")
 
 
 def _preset_text(data: dict) -> str:
     """``full``, or ``full (k=v, ...)`` when the run changed the preset: a shortened recipe shows."""
     preset = data.get("preset") or MISSING
     ov = data.get("overrides") or {}
+    if isinstance(ov, dict):  # the thread count is a runtime setting, not a change to the recipe
+        ov = {k: v for k, v in ov.items() if k != "threads"}
     if isinstance(ov, dict) and ov:
         return f"{preset} ({', '.join(f'{k}={v}' for k, v in ov.items())})"
     if isinstance(ov, (list, tuple)) and ov:

@@ -1,6 +1,6 @@
 """Run summaries for the report: reading ``summary.json`` files and formatting their values.
 
-Input is the ``summary.json`` each run writes (schema in docs/CONTRACT.md). :func:`load_runs` reads
+Input is the ``summary.json`` each run writes (schema in CONTRIBUTING.md). :func:`load_runs` reads
 them from run folders, from a ``runs/`` tree (any depth) or from a ``results/`` folder holding
 ``<experiment>.json`` summaries. The ``format_*`` helpers print numbers, durations and floors the same
 way in the HTML page, the README table and the CLI; a value a run did not produce prints as an em dash.
@@ -75,8 +75,13 @@ class RunSummary:
         return metrics.get(name) if name is not None and isinstance(metrics, Mapping) else None
 
     def paper_value(self, name: str | None) -> Any:
-        paper = self.data.get("paper") or {}
-        values = paper.get("values") if isinstance(paper, Mapping) else None
+        """The paper's number for our metric ``name``: from the experiment's current ``Reference.values``
+        when it is registered (the one place that decides which paper numbers are comparable), else from
+        the recorded summary."""
+        values = _registered_paper_values(self.experiment)
+        if values is None:
+            paper = self.data.get("paper") or {}
+            values = paper.get("values") if isinstance(paper, Mapping) else None
         return values.get(name) if name is not None and isinstance(values, Mapping) else None
 
     def floor(self, name: str | None) -> Any:
@@ -302,3 +307,16 @@ def group_by_module(runs: list[RunSummary]) -> list[tuple[str, list[RunSummary]]
     for run in runs:
         groups.setdefault(run.module, []).append(run)
     return sorted(groups.items(), key=lambda kv: module_sort_key(kv[0]))
+
+
+def _registered_paper_values(name: Any) -> Mapping[str, Any] | None:
+    """``Reference.values`` of the registered experiment ``name``, or None if there is none."""
+    from deepcourse.core.registry import discover, get
+
+    if not isinstance(name, str):
+        return None
+    discover()
+    try:
+        return dict(get(name).paper.values)
+    except KeyError:
+        return None
