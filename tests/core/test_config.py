@@ -58,3 +58,35 @@ def test_config_to_dict_and_describe():
     rows = {r[0]: r for r in describe(Cfg())}
     assert "learning rate" in rows["lr"][3] and "> 0" in rows["lr"][3]
     assert "one of relu|tanh" in rows["act"][3]
+
+
+@dataclass
+class FloatCfg:
+    lr: float = param(0.1, gt=0)
+    weight_decay: float = param(0.0, ge=0)
+    x: float = param(0.0)
+    betas: tuple[float, ...] = param((0.9, 0.99))
+    clip: float | None = param(None)
+    temperature: float = param(1.0, finite=False, help="inf is allowed here")
+
+
+@pytest.mark.parametrize("override", ["lr=inf", "weight_decay=inf", "x=nan", "x=-inf", "betas=0.9,nan",
+                                      "clip=inf"])
+def test_nan_and_inf_are_refused(override):
+    key = override.split("=")[0]
+    with pytest.raises(ConfigError, match=f"^{key} must be a finite number") as e:
+        apply_overrides(FloatCfg(), [override])
+    assert "\n" not in str(e.value)
+
+
+def test_nan_and_inf_allowed_where_a_field_says_so():
+    assert apply_overrides(FloatCfg(), ["temperature=inf"]).temperature == float("inf")
+    with pytest.raises(ConfigError, match="x must be a finite number"):
+        validate(FloatCfg(x=float("nan")))  # a default too
+
+
+def test_a_key_given_twice_is_an_error():
+    with pytest.raises(ConfigError, match=r"lr is given twice \(lr=0.1, lr=0.2\)"):
+        apply_overrides(Cfg(), ["lr=0.1", "lr=0.2"])
+    with pytest.raises(ConfigError, match="lr is given twice"):
+        apply_overrides(Cfg(), [" lr=0.1", "lr =0.2"])

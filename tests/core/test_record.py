@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+import pytest
+
 from deepcourse.core import param
 from deepcourse.core.registry import Experiment, Reference, record_result
 from deepcourse.viz.report import render_highlights, render_markdown
@@ -50,3 +52,36 @@ def test_record_without_table_or_figures(tmp_path):
     rec = json.loads(record_result(_exp(showcase=("missing",)), summary, out, root=tmp_path).read_text())
     assert "table_md" not in rec and "showcase" not in rec
     assert render_highlights([rec]).startswith("_No recorded run")
+
+
+# ------------------------------------------------------------------ only a finished full run is recorded
+def _project(tmp_path, monkeypatch):
+    """A fake checkout (pyproject.toml + src/deepcourse) holding a recorded result for test-toy."""
+    (tmp_path / "pyproject.toml").write_text("")
+    (tmp_path / "src" / "deepcourse").mkdir(parents=True)
+    (tmp_path / "results").mkdir()
+    rec = tmp_path / "results" / "test-toy.json"
+    rec.write_text('{"metrics": {"acc": 0.9864}, "status": "done"}\n')
+    monkeypatch.chdir(tmp_path)
+    return rec
+
+
+@pytest.mark.parametrize("override, status, code", [("fail=true", "error", 1), ("missing=true", "skipped", 3)])
+def test_record_never_replaces_a_result_with_a_failed_run(tmp_path, monkeypatch, capsys, override, status, code):
+    from deepcourse.cli import main
+    from deepcourse.core import run_experiment
+
+    from . import _toy  # noqa: F401  registers test-toy
+
+    rec = _project(tmp_path, monkeypatch)
+    before = rec.read_bytes()
+    s = run_experiment("test-toy", "full", out=tmp_path / "a", record=True, overrides=[override])
+    assert s["status"] == status and s["recorded"] is None
+    assert "results/test-toy.json left untouched" in s["record_note"]
+    assert rec.read_bytes() == before
+    assert main(["run", "test-toy", "--full", "--record", "--out", str(tmp_path / "b"), override]) == code
+    err = capsys.readouterr().err
+    assert f"results/test-toy.json left untouched (the run ended {status}" in err
+    assert rec.read_bytes() == before
+    assert main(["run", "test-toy", "--full", "--record", "--out", str(tmp_path / "c")]) == 0  # done: recorded
+    assert json.loads(rec.read_text())["metrics"]["acc"] == 0.99

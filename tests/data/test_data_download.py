@@ -260,3 +260,90 @@ def test_not_an_archive(tmp_path):
     p.write_text("hello")
     with pytest.raises(ValueError, match="zip or tar"):
         safe_extract(p, tmp_path / "out")
+
+
+# ---------------------------------------------------------------------------- issue 12: truncated bodies
+class _TruncatingHandler(SimpleHTTPRequestHandler):
+    """Announces 27,000 bytes and sends 13,500, then closes the connection."""
+
+    def log_message(self, *args) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Length", "27000")
+        self.end_headers()
+        self.wfile.write(b"x" * 13500)
+        self.wfile.flush()
+        self.close_connection = True
+
+
+def test_truncated_body_is_refused(tmp_path, monkeypatch):
+    for var in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _TruncatingHandler)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{httpd.server_address[1]}/big.bin"
+        dest = tmp_path / "dl" / "big.bin"
+        with pytest.raises(DownloadError, match="announced 27000 bytes.*but sent 13500") as e:
+            download_file(url, dest, progress=False)  # no checksum, no size: Content-Length is the only check
+        assert url in str(e.value)
+        assert list((tmp_path / "dl").iterdir()) == []  # neither the file nor a temp file
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(5)
+
+
+# ------------------------------------------------------------------------- issue 12: chains of symlinks
+CHAINS = {
+    # a -> x/.. is the root, so b -> a/.. is the root's parent, and b/evil.txt lands beside dest
+    "chain": lambda tf: (_file(tf, "x/keep.txt"), _link(tf, "a", "x/.."), _link(tf, "b", "a/.."),
+                         _file(tf, "b/evil.txt", b"evil")),
+    "chain-deeper": lambda tf: (_link(tf, "d1", "."), _link(tf, "d2", "d1/d1/d1/.."), _file(tf, "d2/evil.txt")),
+    "declared-later": lambda tf: (_link(tf, "a", "x/.."), _link(tf, "x", "."), _file(tf, "a/evil.txt")),
+    "dangling-later": lambda tf: (_link(tf, "a", "x/.."), _link(tf, "x", "."), _file(tf, "ok.txt")),
+    "loop": lambda tf: (_link(tf, "p", "q"), _link(tf, "q", "p"), _file(tf, "p/f.txt")),
+    "hardlink-through-chain": lambda tf: (_link(tf, "a", "x/.."), _link(tf, "b", "a/.."),
+                                          _link(tf, "h", "b/outside.txt", tarfile.LNKTYPE)),
+}
+
+
+@pytest.mark.parametrize("without_stdlib_filter", [False, True])
+@pytest.mark.parametrize("case", list(CHAINS))
+def test_symlink_chains_rejected_before_writing(tmp_path, monkeypatch, case, without_stdlib_filter):
+    if without_stdlib_filter:  # as on Python 3.10.0-3.10.11 and 3.11.0-3.11.3
+        monkeypatch.delattr(tarfile, "data_filter", raising=False)
+    arc = _tar_with(tmp_path / "bad.tar.gz", CHAINS[case])
+    dest = tmp_path / "box" / "out"
+    dest.parent.mkdir()
+    with pytest.raises(UnsafeArchiveError):
+        safe_extract(arc, dest)
+    assert not dest.exists()  # nothing written
+    assert not (tmp_path / "box" / "evil.txt").exists()
+
+
+def test_existing_link_on_disk_pointing_outside_is_refused(tmp_path):
+    dest = tmp_path / "out"
+    dest.mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    (dest / "door").symlink_to(tmp_path / "elsewhere")
+    arc = _tar_with(tmp_path / "a.tar.gz", lambda tf: _file(tf, "door/evil.txt"))
+    with pytest.raises(UnsafeArchiveError, match="door"):
+        safe_extract(arc, dest)
+    assert not (tmp_path / "elsewhere" / "evil.txt").exists()
+
+
+def test_chains_that_stay_inside_are_extracted(tmp_path):
+    def add(tf):
+        _file(tf, "data/real.txt", b"content")
+        _link(tf, "l1", "data")
+        _link(tf, "l2", "l1/../l1")
+        _link(tf, "data/up", "..")
+    out = safe_extract(_tar_with(tmp_path / "ok.tar.gz", add), tmp_path / "out")
+    assert (tmp_path / "out" / "l2" / "real.txt").read_bytes() == b"content"
+    assert (tmp_path / "out" / "data" / "up" / "l1" / "real.txt").read_bytes() == b"content"
+    assert len(out) == 4

@@ -175,23 +175,42 @@ def test_sha256_is_cached(tiny_idx, monkeypatch):
     registry._SHA_CACHE._loaded_from = None
     (root / "cache-test").mkdir()
     monkeypatch.setenv("DEEPCOURSE_CACHE", str(root / "cache-test"))  # a fresh on-disk cache
-    check("tiny-idx", root)
-    assert len(calls) == 4
-    check("tiny-idx", root)
     load_tensors("tiny-idx", "train", root=root)
-    assert len(calls) == 4  # served from the cache
+    assert len(calls) == 4
+    load_tensors("tiny-idx", "test", root=root)
+    assert len(calls) == 4  # loads are served from the cache
     assert (root / "cache-test" / "sha256-cache.json").is_file()
     # a new process would read the persisted cache
     registry._SHA_CACHE._mem.clear()
     registry._SHA_CACHE._loaded_from = None
-    check("tiny-idx", root)
+    load_tensors("tiny-idx", "train", root=root)
     assert len(calls) == 4
     # touching a file (new mtime) invalidates its entry
     p = root / "tiny-idx" / "train-labels-idx1-ubyte.gz"
     st = p.stat()
     os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns + 10_000_000))
-    check("tiny-idx", root)
+    load_tensors("tiny-idx", "train", root=root)
     assert len(calls) == 5
+    check("tiny-idx", root)  # `data check` trusts no cache: it re-hashes every file
+    assert len(calls) == 9
+
+
+def test_byte_flipped_in_place_with_mtime_kept_is_found(tiny_idx):
+    root, _, _ = tiny_idx
+    assert data.all_ok(check("tiny-idx", root))
+    load_tensors("tiny-idx", "test", root=root)  # the digests are cached now
+    p = root / "tiny-idx" / "t10k-labels-idx1-ubyte.gz"
+    st = p.stat()
+    with open(p, "r+b") as f:  # flip the last byte in place: same size, same inode
+        f.seek(-1, os.SEEK_END)
+        last = f.read(1)
+        f.seek(-1, os.SEEK_END)
+        f.write(bytes([last[0] ^ 0xFF]))
+    os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns))  # and put the mtime back
+    assert p.stat().st_mtime_ns == st.st_mtime_ns and p.stat().st_size == st.st_size
+    assert check("tiny-idx", root)[3].status == "sha256 mismatch"
+    with pytest.raises(DataCorruptError, match="sha256 mismatch"):  # loads see it too (the ctime changed)
+        load_tensors("tiny-idx", "test", root=root)
 
 
 def test_image_zip_loader_and_cache(tmp_path, isolated_cache, fx):

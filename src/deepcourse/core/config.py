@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import types
 import typing
 from dataclasses import MISSING, field
@@ -32,14 +33,17 @@ def param(
     le: float | None = None,
     choices: tuple | list | None = None,
     help: str = "",
+    finite: bool = True,
 ) -> Any:
     """A dataclass field with validation metadata.
 
     ``gt``/``ge``/``lt``/``le`` bound numeric values (for tuples and lists, every item);
     ``choices`` lists the allowed values. Mutable defaults (lists, dicts) are copied per
-    instance.
+    instance. Float values (and float items) must be finite: ``nan`` and ``inf`` are refused
+    unless the field says ``finite=False``.
     """
-    meta = {"gt": gt, "ge": ge, "lt": lt, "le": le, "choices": tuple(choices) if choices else None, "help": help}
+    meta = {"gt": gt, "ge": ge, "lt": lt, "le": le, "choices": tuple(choices) if choices else None, "help": help,
+            "finite": finite}
     if isinstance(default, (list, dict, set)):
         return field(default_factory=lambda d=default: type(d)(d), metadata=meta)
     return field(default=default, metadata=meta)
@@ -116,10 +120,17 @@ def _check_bounds(name: str, value: Any, meta: dict) -> None:
     items = value if isinstance(value, (tuple, list)) else [value]
     choices = meta.get("choices")
     if choices is not None and value not in choices:
-        raise ConfigError(f"{name} must be one of {', '.join(map(str, choices))} (got {value!r})")
+        # a tuple/list field: every item must be one of the choices (``methods=a,b`` with choices a|b|c)
+        if not isinstance(value, (tuple, list)):
+            raise ConfigError(f"{name} must be one of {', '.join(map(str, choices))} (got {value!r})")
+        bad = [v for v in value if v not in choices]
+        if bad:
+            raise ConfigError(f"{name}: {', '.join(map(repr, bad))} not among {', '.join(map(str, choices))}")
     for v in items:
         if isinstance(v, bool) or not isinstance(v, (int, float)):
             continue
+        if meta.get("finite", True) and isinstance(v, float) and not math.isfinite(v):
+            raise ConfigError(f"{name} must be a finite number (got {value!r})")
         for key, op, ok in (
             ("gt", ">", lambda a, b: a > b),
             ("ge", ">=", lambda a, b: a >= b),
@@ -177,7 +188,10 @@ def apply_overrides(cfg: Any, overrides: dict[str, str] | list[str]) -> Any:
             if "=" not in item:
                 raise ConfigError(f"override {item!r} must look like key=value")
             k, v = item.split("=", 1)
-            pairs[k.strip()] = v
+            k = k.strip()
+            if k in pairs:
+                raise ConfigError(f"{k} is given twice ({k}={pairs[k]}, {k}={v}); give each key once")
+            pairs[k] = v
         overrides = pairs
     fields = {f.name: f for f in dataclasses.fields(cfg)}
     changes = {}
@@ -204,6 +218,8 @@ def describe(cfg_cls_or_obj: Any) -> list[tuple[str, str, Any, str]]:
         cons = [f"{op} {meta[k]}" for k, op in (("gt", ">"), ("ge", ">="), ("lt", "<"), ("le", "<=")) if meta.get(k) is not None]
         if meta.get("choices"):
             cons.append("one of " + "|".join(map(str, meta["choices"])))
+        if meta.get("finite") is False:
+            cons.append("nan/inf allowed")
         value = getattr(obj, f.name) if not isinstance(obj, type) else f.default
         text = meta.get("help", "") + (f" ({', '.join(cons)})" if cons else "")
         rows.append((f.name, _type_name(_resolve_type(cls, f)), value, text.strip()))

@@ -17,6 +17,7 @@ Errors: :class:`DownloadError` (HTTP status such as 404, network failure; names 
 from __future__ import annotations
 
 import hashlib
+import http.client
 import os
 import posixpath
 import tarfile
@@ -86,8 +87,8 @@ def download_file(url: str, dest: str | os.PathLike[str], sha256: str | Collecti
         ``Path(dest)``.
 
     Raises:
-        DownloadError: HTTP error status (the message names the URL and the status, e.g. 404) or a
-            network failure.
+        DownloadError: HTTP error status (the message names the URL and the status, e.g. 404), a
+            network failure, or a body shorter (or longer) than the announced ``Content-Length``.
         DataCorruptError: the bytes received do not have an accepted size or sha256; nothing is left
             in the destination folder.
     """
@@ -134,7 +135,7 @@ def download_file(url: str, dest: str | os.PathLike[str], sha256: str | Collecti
                 while True:
                     try:
                         chunk = response.read(_CHUNK)
-                    except OSError as e:
+                    except (OSError, http.client.HTTPException) as e:
                         raise DownloadError(f"download failed: connection lost while reading {url}: {e}",
                                             url=url) from None
                     if not chunk:
@@ -145,6 +146,10 @@ def download_file(url: str, dest: str | os.PathLike[str], sha256: str | Collecti
                     bar.update(len(chunk))
             out.flush()
             os.fsync(out.fileno())
+        if total is not None and n != total:  # the server closed the connection early (or sent too much)
+            raise DownloadError(f"download failed: {url} announced {total} bytes (Content-Length) but sent {n}; "
+                                "the connection was cut. The file was discarded; try again or another mirror.",
+                                url=url)
         digest = h.hexdigest()
         if want_size is not None and n not in want_size:
             raise DataCorruptError(
@@ -191,11 +196,81 @@ def _inside(target: str) -> bool:
     return not (norm == ".." or norm.startswith("../") or posixpath.isabs(norm))
 
 
+class _Resolver:
+    """Where each member of an archive would really land: the destination as the archive builds it up,
+    member by member, with the symbolic links its earlier members create (and any links already on disk
+    under ``dest``). Each path is resolved component by component, following links and chains of links,
+    before anything is written, so ``a -> x/..``, ``b -> a/..``, ``b/evil.txt`` is caught: ``b/evil.txt``
+    resolves to ``dest/../evil.txt``."""
+
+    _MAX_HOPS = 64  # more link expansions than this in one path: a loop
+
+    def __init__(self, archive: Path, dest: Path) -> None:
+        self.archive = archive
+        self.dest = dest
+        self.dest_real = os.path.realpath(dest)
+        self.links: dict[str, str] = {}  # resolved location of a link member -> its raw target
+
+    def _escape(self, member: str, detail: str) -> UnsafeArchiveError:
+        return UnsafeArchiveError(f"unsafe archive {self.archive}: member {member!r} {detail}", member=member)
+
+    def resolve(self, rel: str, member: str, follow_last: bool = True) -> str:
+        """The relative path inside ``dest`` that ``rel`` names once every link is followed (the last
+        component too when ``follow_last``); ``UnsafeArchiveError`` if it leaves ``dest``."""
+        todo = [p for p in rel.split("/") if p not in ("", ".")][::-1]  # a stack: next component last
+        done: list[str] = []
+        hops = 0
+        while todo:
+            part = todo.pop()
+            if part == "..":
+                if not done:
+                    raise self._escape(member, f"resolves outside the destination (through {rel!r})")
+                done.pop()
+                continue
+            done.append(part)
+            if not (todo or follow_last):
+                break
+            key = "/".join(done)
+            if key in self.links:
+                target = self.links[key]
+            elif os.path.islink(os.path.join(self.dest, *done)):  # a link already on disk
+                real = os.path.realpath(os.path.join(self.dest, *done))
+                if os.path.commonpath([real, self.dest_real]) != self.dest_real:
+                    raise self._escape(member, f"goes through {key!r}, an existing link outside the destination")
+                done = [] if real == self.dest_real else os.path.relpath(real, self.dest_real).split(os.sep)
+                continue
+            else:
+                continue
+            hops += 1
+            if hops > self._MAX_HOPS:
+                raise self._escape(member, "goes through a loop of links")
+            if target.replace("\\", "/").startswith("/"):
+                raise self._escape(member, f"goes through {key!r} -> {target!r}, an absolute link")
+            done.pop()  # the link's own folder: its target is relative to that
+            todo.extend([p for p in target.replace("\\", "/").split("/") if p not in ("", ".")][::-1])
+        return "/".join(done)
+
+    def add_symlink(self, rel: str, target: str, member: str) -> None:
+        where = self.resolve(rel, member, follow_last=False)
+        if target.replace("\\", "/").startswith("/"):
+            raise self._escape(member, f"is a link to {target!r}, which points outside")
+        self.resolve(posixpath.join(posixpath.dirname(where), target), member)  # raises when it points outside
+        self.links[where] = target
+
+    def check_links(self) -> None:
+        """Every link, resolved with the links of the whole archive, still points inside."""
+        for where, target in self.links.items():
+            self.resolve(posixpath.join(posixpath.dirname(where), target), where)
+
+
 def safe_extract(archive: str | os.PathLike[str], dest: str | os.PathLike[str]) -> list[Path]:
     """Extract a zip or tar archive (``.tar``, ``.tar.gz``/``.tgz``, ``.tar.bz2``, ``.tar.xz``) into ``dest``.
 
-    All members are checked first; nothing is written if any is unsafe. Returns the extracted paths
-    (files and folders) in archive order.
+    All members are checked first; nothing is written if any is unsafe. Every member's final path is
+    resolved, following the links that earlier members create (chains included) and the links already
+    under ``dest``, so the check does not depend on the standard library's tar filter (missing on
+    Python 3.10.0-3.10.11 and 3.11.0-3.11.3). Returns the extracted paths (files and folders) in
+    archive order.
 
     Raises:
         UnsafeArchiveError: absolute path, ``..`` component, link target outside ``dest``, or a tar
@@ -207,8 +282,10 @@ def safe_extract(archive: str | os.PathLike[str], dest: str | os.PathLike[str]) 
     if zipfile.is_zipfile(archive):
         with zipfile.ZipFile(archive) as zf:
             names = []
+            tree = _Resolver(archive, dest)
             for info in zf.infolist():
                 rel = _check_member_name(info.filename, archive)
+                tree.resolve(rel, info.filename)  # through a link already on disk?
                 # zipfile writes a symlink member as a plain file holding the target text, so
                 # links cannot escape; they are still refused when they point outside, for clarity.
                 if (info.external_attr >> 16) & 0o170000 == 0o120000:
@@ -225,6 +302,7 @@ def safe_extract(archive: str | os.PathLike[str], dest: str | os.PathLike[str]) 
         with tarfile.open(archive) as tf:
             members = tf.getmembers()
             names = []
+            tree = _Resolver(archive, dest)
             for m in members:
                 rel = _check_member_name(m.name, archive)
                 if m.issym() or m.islnk():
@@ -235,10 +313,20 @@ def safe_extract(archive: str | os.PathLike[str], dest: str | os.PathLike[str]) 
                         raise UnsafeArchiveError(
                             f"unsafe archive {archive}: link {m.name!r} -> {m.linkname!r} points outside",
                             member=m.name)
-                elif not (m.isfile() or m.isdir()):
+                    if m.issym():
+                        tree.add_symlink(rel, target, m.name)  # resolved through the links before it
+                    else:
+                        tree.resolve(rel, m.name, follow_last=False)
+                        tree.resolve(target, m.name)
+                    names.append(rel)
+                    continue
+                if m.isfile() or m.isdir():
+                    tree.resolve(rel, m.name)  # its final path, links and chains of links followed
+                if not (m.isfile() or m.isdir()):
                     raise UnsafeArchiveError(
                         f"unsafe archive {archive}: member {m.name!r} is a device file or FIFO", member=m.name)
                 names.append(rel)
+            tree.check_links()
             dest.mkdir(parents=True, exist_ok=True)
             if hasattr(tarfile, "data_filter"):
                 # Python >= 3.12 (and patched 3.10/3.11): the stdlib filter as a second line of defence

@@ -2,9 +2,13 @@
 
 A :class:`DatasetSpec` names the files (:class:`FileSpec`: path relative to the data root, sha256,
 size, canonical URLs), the licence, the citation and a loader. Everything is verified before it is read:
-the size on every load, the sha256 once per (path, size, mtime), remembered in
-``<cache>/sha256-cache.json`` (see :func:`deepcourse.data.roots.user_cache_dir`) so later checks are
-instant.
+the size on every load, the sha256 once per (path, size, mtime, ctime, inode), remembered in
+``<cache>/sha256-cache.json`` (see :func:`deepcourse.data.roots.user_cache_dir`) so later loads are
+instant. What the cache trusts: that a file whose path, size, mtime, ctime and inode are unchanged holds
+the same bytes. Any write through the file system changes the ctime (even when the mtime is put back
+with ``touch``/``os.utime``, which itself sets the ctime), so an edited file is hashed again; damage that
+bypasses the file system (bit rot on the disk) is not seen by loads. ``check`` (``deepcourse data
+check``) therefore trusts nothing: it re-hashes every file and refreshes the cache.
 
 CLI contract (``deepcourse data list|where|check|download``; the lead's CLI calls these):
 
@@ -186,7 +190,8 @@ def where(name: str, root: str | os.PathLike[str] | None = None) -> Path:
 # ------------------------------------------------------------------------------------------ sha256 cache
 
 class _ShaCache:
-    """sha256 of files keyed by (absolute path, size, mtime_ns); persisted as JSON, best effort."""
+    """sha256 of files keyed by (absolute path, size, mtime_ns, ctime_ns, inode); persisted as JSON, best
+    effort. ``fresh=True`` re-hashes and stores the new digest."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -218,12 +223,12 @@ class _ShaCache:
         except OSError:
             pass  # a read-only home only costs re-hashing next time
 
-    def sha256(self, path: Path) -> str:
+    def sha256(self, path: Path, fresh: bool = False) -> str:
         st = path.stat()
-        key = f"{path.absolute()}|{st.st_size}|{st.st_mtime_ns}"
+        key = f"{path.absolute()}|{st.st_size}|{st.st_mtime_ns}|{st.st_ctime_ns}|{st.st_ino}"
         with self._lock:
             self._load()
-            hit = self._mem.get(key)
+            hit = None if fresh else self._mem.get(key)
         if hit is not None:
             return hit
         digest = sha256_file(path)
@@ -236,8 +241,8 @@ class _ShaCache:
 _SHA_CACHE = _ShaCache()
 
 
-def _status(fs: FileSpec, path: Path, full: bool = True) -> tuple[str, str | None, int | None]:
-    """(status, actual sha256 or None, actual size or None) for one file."""
+def _status(fs: FileSpec, path: Path, full: bool = True, fresh: bool = False) -> tuple[str, str | None, int | None]:
+    """(status, actual sha256 or None, actual size or None) for one file; ``fresh`` re-hashes (no cache)."""
     if not path.is_file():
         return "missing", None, None
     size = path.stat().st_size
@@ -246,7 +251,7 @@ def _status(fs: FileSpec, path: Path, full: bool = True) -> tuple[str, str | Non
         return "size mismatch", None, size
     if not full:
         return "ok", None, size
-    digest = _SHA_CACHE.sha256(path)
+    digest = _SHA_CACHE.sha256(path, fresh=fresh)
     if digest not in accepted[size]:
         return "sha256 mismatch", digest, size
     return "ok", digest, size
@@ -256,11 +261,13 @@ def check(name: str, root: str | os.PathLike[str] | None = None, full: bool = Tr
     """Check every file of ``name``: a list of :class:`FileCheck` ``(file, status)``.
 
     ``status`` is ``"ok"``, ``"missing"``, ``"size mismatch"`` or ``"sha256 mismatch"``. With
-    ``full=False`` only existence and size are checked (what ``format_list`` uses).
+    ``full=True`` (the default) every file is re-hashed, whatever the sha256 cache holds, so a byte
+    flipped in place is found even when the file's mtime was put back; with ``full=False`` only
+    existence and size are checked (what ``format_list`` uses).
     """
     spec = get_spec(name)
     base = data_root(root)
-    return [FileCheck(base / fs.path, _status(fs, base / fs.path, full)[0]) for fs in spec.files]
+    return [FileCheck(base / fs.path, _status(fs, base / fs.path, full, fresh=full)[0]) for fs in spec.files]
 
 
 def all_ok(results: Sequence[FileCheck]) -> bool:
