@@ -8,6 +8,7 @@ import torch.nn.functional as F
 
 from deepcourse.autodiff import Dual, Tensor, conv2d, jvp, max_pool2d, ops
 from deepcourse.autodiff import tensor as T
+from tests.helpers import assert_matches_reference
 
 # torch.func warns (FutureWarning) about its own internal use of torch.jit.script on first use
 pytestmark = pytest.mark.filterwarnings("ignore:.*torch.jit.script.*:FutureWarning")
@@ -98,17 +99,8 @@ CASES = {
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_reverse_matches_torch(name):
     ours, theirs, makers, _ = CASES[name]
-    xs = [m() for m in makers]
-    ts = [Tensor(x, requires_grad=True) for x in xs]
-    out = ours(*ts)
-    txs = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in xs]
-    tout = theirs(*txs)
-    np.testing.assert_allclose(out.data, tout.detach().numpy(), rtol=1e-12, atol=1e-12)
-    cot = RNG.normal(size=out.shape)
-    out.backward(cot)
-    tgrads = torch.autograd.grad(tout, txs, torch.tensor(cot))
-    for t, tg in zip(ts, tgrads):
-        np.testing.assert_allclose(t.grad, tg.numpy(), rtol=1e-10, atol=1e-12)
+    assert_matches_reference(ours, theirs, [m() for m in makers], ours_on="autodiff", rtol=1e-10, atol=1e-12,
+                             err_msg=name)
 
 
 @pytest.mark.parametrize("name", sorted(k for k, v in CASES.items() if v[3]))

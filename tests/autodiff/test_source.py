@@ -181,3 +181,59 @@ def test_random_programs_all_modes_agree(src, seed):
     np.testing.assert_allclose(np.stack(cols, axis=1), ref, **tol, err_msg=src)
     rows = [np.concatenate(c.vjp((x, y), (np.eye(3)[i],))[1]) for i in range(3)]
     np.testing.assert_allclose(np.stack(rows), ref, **tol, err_msg=src)
+
+
+# ---- hygiene: generated names never capture user names (issue 12, section 7) --------------------------
+RUNTIME_NAMES = ["sub", "mul", "add", "div", "dup", "negate", "pow", "exp", "sigmoid", "_rt"]
+
+
+def test_user_variable_named_like_a_primitive():
+    c = source.transform("def f(x, y):\n    sub = x - y\n    return sub * x\n")  # was UnboundLocalError
+    assert c(2.0, 3.0) == -2.0
+    assert c.grad(2.0, 3.0) == pytest.approx((2 * 2.0 - 3.0, -2.0))
+    c = source.transform("def f(div, y):\n    return div / y\n")  # was TypeError: 'float' is not callable
+    assert c(3.0, 4.0) == 0.75
+    assert c.grad(3.0, 4.0) == pytest.approx((0.25, -3.0 / 16))
+
+
+@pytest.mark.parametrize("name", RUNTIME_NAMES)
+def test_any_runtime_name_as_input_and_local(name):
+    """Every runtime primitive's name used as an input and as a local agrees with reverse mode."""
+    src = (f"def prog(x, {name}):\n    a = x * {name}\n    b = -a + x\n    {name}_t = b / {name}\n"
+           f"    return {name}_t - a * a\n")
+    c = source.transform(src)
+    f = _load(src, OUR_NS)
+    x = (0.7, 1.3)
+    assert c(*x) == pytest.approx(f(*x), rel=1e-12)
+    np.testing.assert_allclose(c.grad(*x), ad.grad(f, argnums=(0, 1))(*x), rtol=1e-12)
+    src = f"def prog(x, y):\n    {name} = x * y\n    {name} = {name} + x\n    return {name} * {name}\n"
+    c, f = source.transform(src), _load(src, OUR_NS)
+    np.testing.assert_allclose(c.grad(*x), ad.grad(f, argnums=(0, 1))(*x), rtol=1e-12)
+
+
+def test_generated_names_avoid_tangent_adjoint_and_seed_names():
+    src = ("def prog(x, dx):\n    d_dx = x * dx\n    i1 = d_dx * x\n    x1 = i1 + dx\n    _ct1 = x1 * x1\n"
+           "    return _ct1 - x, 2.0\n")
+    c, f = source.transform(src), _load(src, OUR_NS)
+    x = (0.7, 1.3)
+    assert c(*x) == pytest.approx(f(*x))
+    np.testing.assert_allclose(c.vjp(x, (1.0, 1.0))[1], ad.grad(lambda a, b: f(a, b)[0], argnums=(0, 1))(*x))
+
+
+# ---- the unrolled size is capped (issue 12, section 6) ----------------------------------------------------
+@pytest.mark.parametrize("loop, what", [
+    ("for i in range(1000000000):\n        h = h * x", "1000000000 iterations"),
+    ("for i in range(200):\n        for j in range(200):\n            h = h * x", "more than 10000 iterations"),
+    ("for i in range(6000):\n        h = sin(h * x + 1.0)", "passes 10000 lines"),
+])
+def test_loop_unrolling_is_capped_with_a_clear_error(loop, what):
+    src = f"def f(x):\n    h = x\n    {loop}\n    return h\n"
+    with pytest.raises(source.SourceTransformError, match="loop too long to unroll") as e:
+        source.to_anf(src)
+    assert what in str(e.value) and "line 3" in str(e.value) and "for i in range(" in str(e.value)
+
+
+def test_loop_within_the_cap_still_unrolls():
+    c = source.transform("def f(x):\n    h = x\n    for i in range(2000):\n        h = h * 0.5 + x\n    return h\n")
+    assert c(1.0) == pytest.approx(2.0)
+    assert c.grad(1.0)[0] == pytest.approx(2.0)

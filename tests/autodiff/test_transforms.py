@@ -179,3 +179,15 @@ def test_hvp_on_conv_is_a_clear_error():
     w = RNG.normal(size=(2, 1, 3, 3))
     with pytest.raises(TypeError, match="forward-over-reverse"):
         ad.hvp(lambda x: ad.conv2d(x, w).sum(), RNG.normal(size=(1, 1, 5, 5)), RNG.normal(size=(1, 1, 5, 5)))
+
+
+# ---- zero-size inputs (issue 12, section 7) ----------------------------------------------------------
+@pytest.mark.parametrize("shape", [(0,), (0, 3)])
+def test_jacobians_of_zero_size_input(shape):
+    x = np.zeros(shape)
+    f = lambda a: ops.sum(a * 2.0, axis=0) + 1.0  # noqa: E731  - output (3,) or (), input empty
+    out_shape = np.shape(np.sum(x, axis=0))
+    for jac in (ad.jacfwd(f)(x), ad.jacrev(f)(x), *(ad.jacobian(f, x, mode=m) for m in ("auto", "forward", "reverse"))):
+        assert jac.shape == out_shape + shape
+    assert ad.hessian(lambda a: ops.sum(a * a))(x).shape == shape + shape
+    assert ad.jacfwd(lambda a: a * 2.0)(x).shape == shape + shape

@@ -18,6 +18,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .pow_rules import d_base, d_exponent
+
 __all__ = ["Dual", "jvp", "derivative", "jacfwd", "primal", "tangent", "scatter_add"]
 
 
@@ -87,9 +89,12 @@ def _div(a, da, b, db):
 
 def _pow(a, da, b, db):
     y = a**b
-    t = None if da is None else b * a ** (b - 1) * da
-    if db is not None:  # d(a^b)/db = a^b log a, only defined for a > 0
-        t = _add(t, y * np.log(a) * db)
+    # a tangent that is exactly zero adds exactly zero: (a, b) = (-2, 2) along (1, 0) gives -4,
+    # not -4 + nan * 0 (ln a is nan for a < 0); torch's forward mode on a ** b_const agrees
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = None if da is None else np.where(np.equal(da, 0), 0.0, d_base(a, b) * da)
+        if db is not None:
+            t = _add(t, np.where(np.equal(db, 0), 0.0, d_exponent(a, b, y) * db))
     return y, t
 
 
@@ -97,8 +102,8 @@ def _maximum(a, da, b, db, pick=np.greater_equal):
     y = np.maximum(a, b) if pick is np.greater_equal else np.minimum(a, b)
     if da is None and db is None:
         return y, None
-    za = np.zeros(np.shape(y)) if da is None else da
-    zb = np.zeros(np.shape(y)) if db is None else db
+    za = np.zeros(np.shape(y), dtype=np.result_type(y)) if da is None else da
+    zb = np.zeros(np.shape(y), dtype=np.result_type(y)) if db is None else db
     return y, np.where(pick(a, b), za, zb)
 
 
@@ -232,7 +237,11 @@ class Dual:
 def _wrap(y: Any, t: Any) -> Dual:
     d = Dual.__new__(Dual)
     d.primal = np.asarray(y)
-    d.tangent = np.zeros_like(d.primal) if t is None else _fit(t, d.primal.shape)
+    if t is None:
+        d.tangent = np.zeros_like(d.primal)
+    else:  # the tangent lives in the primal's space: a float32 primal keeps a float32 tangent
+        t = _fit(t, d.primal.shape)
+        d.tangent = t if t.dtype == d.primal.dtype else t.astype(d.primal.dtype)
     return d
 
 
@@ -363,6 +372,9 @@ def jacfwd(f: Callable) -> Callable:
     def jac(x):
         x = _as_float(x)
         n = x.size
+        if n == 0:  # no input coordinates: an empty Jacobian; one zero-tangent pass gives the output shape
+            _, t = jvp(f, x, np.zeros_like(x))
+            return np.zeros(np.shape(t) + x.shape, dtype=np.result_type(t))
         cols = []
         basis = np.zeros(n, dtype=x.dtype)
         for j in range(n):
@@ -370,6 +382,5 @@ def jacfwd(f: Callable) -> Callable:
             _, t = jvp(f, x, basis.reshape(x.shape))
             basis[j] = 0.0
             cols.append(np.asarray(t).reshape(-1))
-        y_shape = np.shape(t) if n else np.shape(f(x))
-        return np.stack(cols, axis=-1).reshape(tuple(y_shape) + x.shape)
+        return np.stack(cols, axis=-1).reshape(np.shape(t) + x.shape)
     return jac

@@ -79,11 +79,12 @@ class Hopfield:
         """Run asynchronous sweeps until a fixed point (or ``max_sweeps``)."""
         return self.update_async(s, rng, sweeps=max_sweeps)
 
-    def recall_batch(self, S: Any, max_steps: int = 30) -> np.ndarray:
+    def recall_batch(self, S: Any, max_steps: int = 30, rng: np.random.Generator | None = None) -> np.ndarray:
         """Vectorised recall of many states (M, N): in each step, half the units, chosen at random
-        per state, update at once -- a fast stand-in for asynchronous dynamics in capacity sweeps."""
+        per state, update at once -- a fast stand-in for asynchronous dynamics in capacity sweeps.
+        ``rng`` picks the units (default: a fixed seed, so a call is reproducible on its own)."""
         S = _check_pm1(S, "states").copy()
-        rng = np.random.default_rng(0)
+        rng = np.random.default_rng(0) if rng is None else rng
         for _ in range(max_steps):
             H = S @ self.W  # (M, N)
             new = np.where(H > 0, 1.0, np.where(H < 0, -1.0, S))

@@ -32,10 +32,18 @@ import numpy as np
 from .source_gen import Compiled, compile_program, forward_program, reverse_program
 from .source_ir import PRIMITIVES, Arg, Line, Program, SourceTransformError
 
-__all__ = ["SourceTransformError", "Line", "Program", "to_anf", "insert_dups", "forward_program",
-           "reverse_program", "compile_program", "transform", "show", "Compiled", "PRIMITIVES"]
+__all__ = ["SourceTransformError", "TargetError", "Line", "Program", "to_anf", "insert_dups", "forward_program",
+           "reverse_program", "compile_program", "transform", "show", "Compiled", "PRIMITIVES", "MAX_UNROLLED"]
 
 _BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow"}
+
+# Loops are unrolled, so `for i in range(10**9)` would build a billion-line program (memory grows
+# without bound). Cap the unrolled size: lines of the ANF program, and loop iterations in total.
+MAX_UNROLLED = 10_000
+
+
+class TargetError(ValueError):
+    """A ``FILE:FUNC`` / ``module:FUNC`` target that cannot be loaded (missing, syntax error, import error)."""
 
 
 # ---- stage 1: A-normal form -----------------------------------------------------------
@@ -54,7 +62,10 @@ def _load(fn_or_src: Callable | str, name: str | None, namespace: dict | None):
         name = name or fn.__name__
     else:
         src, offset, ns = textwrap.dedent(fn_or_src), 0, dict(namespace or {})
-    tree = ast.parse(src)
+    try:
+        tree = ast.parse(src)
+    except SyntaxError as e:
+        raise SourceTransformError(f"syntax error at line {(e.lineno or 0) + offset}: {e.msg}") from None
     defs = [n for n in tree.body if isinstance(n, ast.FunctionDef)]
     if name:
         defs = [d for d in defs if d.name == name]
@@ -69,35 +80,50 @@ class _ANF:
         self.defined: set[str] = set()  # SSA names already assigned (inputs included)
         self.lines: list[Line] = []
         self.counter = 0
+        self.suffix: dict[str, int] = {}  # hint -> last k used for hint_k
         self.depth = 0
+        self.iterations = 0  # loop iterations unrolled so far (all loops)
+        self.loops: list[tuple[ast.For, dict]] = []  # loops being unrolled, outermost first
 
     def fresh(self, hint: str | None = None) -> str:
         """``hint`` itself on its first definition, ``hint_k`` on redefinition, ``i<k>`` for temporaries."""
         if hint is not None and hint not in self.defined:
             self.defined.add(hint)
             return hint
-        k = 0
-        while True:
+        while True:  # counters persist, so an unrolled loop of n redefinitions costs O(n), not O(n^2)
             if hint is None:
                 self.counter += 1
                 cand = f"i{self.counter}"
             else:
-                k += 1
-                cand = f"{hint}_{k}"
+                self.suffix[hint] = self.suffix.get(hint, 0) + 1
+                cand = f"{hint}_{self.suffix[hint]}"
             if cand not in self.defined and cand not in self.reserved:
                 self.defined.add(cand)
                 return cand
 
-    def error(self, node: ast.AST, what: str, ctx: dict) -> SourceTransformError:
+    def error(self, node: ast.AST, what: str, ctx: dict, supported: bool = True) -> SourceTransformError:
         line = getattr(node, "lineno", 0)
         text = ctx["src"][line - 1].strip() if 0 < line <= len(ctx["src"]) else ""
-        return SourceTransformError(f"{what} at line {line + ctx['offset']} of {ctx['fname']}: {text!r}; "
-                                    f"supported: + - * / ** (constant exponent), unary -, {', '.join(PRIMITIVES)}, "
-                                    "calls to other straight-line functions, for-loops over range(constants)")
+        msg = f"{what} at line {line + ctx['offset']} of {ctx['fname']}: {text!r}"
+        if supported:
+            msg += (f"; supported: + - * / ** (constant exponent), unary -, {', '.join(PRIMITIVES)}, "
+                    "calls to other straight-line functions, for-loops over range(constants)")
+        return SourceTransformError(msg)
+
+    def too_big(self, what: str) -> SourceTransformError:
+        """The unrolled-size error, naming the outermost loop being unrolled and its line."""
+        loop, ctx = self.loops[0]
+        return self.error(loop, f"loop too long to unroll ({what}; the cap is {MAX_UNROLLED}, "
+                                "source.MAX_UNROLLED, since every loop is unrolled)", ctx, supported=False)
 
     def emit(self, op: str, args: list[Arg], target: str | None, node: ast.AST, ctx: dict) -> Arg:
         if all(not isinstance(a, str) for a in args):  # constant folding
             return float(_FOLD[op](*[float(a) for a in args]))
+        if len(self.lines) >= MAX_UNROLLED:
+            if self.loops:
+                raise self.too_big(f"the unrolled program passes {MAX_UNROLLED} lines")
+            raise self.error(node, f"program too long (over {MAX_UNROLLED} lines in A-normal form, "
+                                   "source.MAX_UNROLLED)", ctx, supported=False)
         name = self.fresh(target)
         self.lines.append(Line((name,), op, tuple(args), getattr(node, "lineno", 0) + ctx["offset"]))
         return name
@@ -183,10 +209,19 @@ class _ANF:
                 if not ok:
                     raise self.error(st, "unsupported construct: for-loop other than 'for i in range(constants)'", ctx)
                 bounds = [self.const_int(a, env, ctx) for a in it.args]
+                if bounds[-1:] == [0] and len(bounds) == 3:
+                    raise self.error(st, "unsupported construct: range() with step 0", ctx)
+                self.loops.append((st, ctx))
+                n = len(range(*bounds))
+                if self.iterations + n > MAX_UNROLLED:  # checked before unrolling anything
+                    raise self.too_big(f"{n} iterations" if not self.iterations else
+                                       f"with the loops inside it, more than {MAX_UNROLLED} iterations")
+                self.iterations += n
                 for i in range(*bounds):
                     env[st.target.id] = float(i)
                     if self.body(st.body, env, ctx) is not None:
                         raise self.error(st, "unsupported construct: return inside a loop", ctx)
+                self.loops.pop()
                 continue
             if isinstance(st, ast.Return):
                 if k != len(stmts) - 1:
@@ -271,25 +306,38 @@ def transform(fn: Callable | str, name: str | None = None, namespace: dict | Non
 
 def _resolve(target: str) -> Callable:
     if ":" not in target:
-        raise ValueError(f"target {target!r}: expected 'path/to/file.py:func' or 'package.module:func'")
+        raise TargetError(f"target {target!r}: expected 'path/to/file.py:func' or 'package.module:func'")
     where, func = target.rsplit(":", 1)
-    if where.endswith(".py") or "/" in where:
-        path = Path(where)
-        if not path.is_file():
-            raise ValueError(f"target {target!r}: file {where!r} does not exist")
-        spec = importlib.util.spec_from_file_location(f"_ad_show_{path.stem}", path)
-        mod = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(mod)
-    else:
-        mod = importlib.import_module(where)
+    try:
+        if where.endswith(".py") or "/" in where:
+            path = Path(where)
+            if not path.is_file():
+                raise TargetError(f"target {target!r}: file {where!r} does not exist")
+            spec = importlib.util.spec_from_file_location(f"_ad_show_{path.stem}", path)
+            mod = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(mod)
+        else:
+            mod = importlib.import_module(where)
+    except TargetError:
+        raise
+    except ModuleNotFoundError as e:
+        if e.name and (where == e.name or where.startswith(e.name + ".")):
+            raise TargetError(f"target {target!r}: no module named {e.name!r}") from None
+        raise TargetError(f"target {target!r}: importing {where!r} raised ModuleNotFoundError: {e}") from None
+    except SyntaxError as e:
+        raise TargetError(f"target {target!r}: syntax error in {e.filename} line {e.lineno}: {e.msg}") from None
+    except (Exception, SystemExit) as e:  # whatever the module raises at import, reported in one line
+        msg = " ".join(str(e).split())
+        raise TargetError(f"target {target!r}: importing {where!r} raised {type(e).__name__}: {msg}") from None
     fn = getattr(mod, func, None)
     if not callable(fn):
-        raise ValueError(f"target {target!r}: {where!r} has no function {func!r}")
+        raise TargetError(f"target {target!r}: {where!r} has no function {func!r}")
     return fn
 
 
-def side_by_side(left: list[str], right: list[str], gap: str = " | ") -> str:
-    width = max([len(s) for s in left] + [0])
+def side_by_side(left: list[str], right: list[str], gap: str = " | ", max_width: int = 60) -> str:
+    # padding stops at max_width: one long line (a dup with many copies) must not pad every other line
+    width = min(max([len(s) for s in left] + [0]), max_width)
     n = max(len(left), len(right))
     left, right = left + [""] * (n - len(left)), right + [""] * (n - len(right))
     return "\n".join(f"{a:<{width}}{gap}{b}".rstrip() for a, b in zip(left, right))

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import functools
 import operator
+import re
+import types
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -58,8 +60,11 @@ def DIV(a: str | None, b: str) -> str | None:
     return None if a is None else _call("div", a, b)
 
 
-def _dpow(A: str, c: str) -> str:
-    """d/da a^c = c a^(c-1) as text."""
+def _dpow(A: str, c: str) -> str | None:
+    """d/da a^c = c a^(c-1) as text; None (an exact zero) for c = 0, where the formula would
+    evaluate 0 * 0^-1 at a = 0 (a ZeroDivisionError on Python floats; torch also gives 0)."""
+    if float(c) == 0.0:
+        return None
     cm1 = fmt_arg(float(c) - 1.0)
     p = A if cm1 == "1" else ("1" if cm1 == "0" else _call("pow", A, cm1))
     return MUL(c, p) if p != "1" else c
@@ -179,7 +184,7 @@ def reverse_program(dup: Program) -> Derived:
         z = ln.targets[0]
         exprs = _REV[ln.op](z, [fmt_arg(a) for a in ln.args], adj[z])
         lhs = [adj[a] for a, ok in zip(ln.args, act) if ok]
-        rhs = [e for e, ok in zip(exprs, act) if ok]
+        rhs = [e or "0.0" for e, ok in zip(exprs, act) if ok]  # None: the adjoint is an exact zero
         if ln.op == "add" and len(lhs) == 2:
             text = f"({lhs[0]}, {lhs[1]}) = dup({adj[z]})"  # the notes' form: add's adjoint copies
         elif len(lhs) == 1:
@@ -203,9 +208,26 @@ RUNTIME: dict[str, Any] = {
 }
 
 
+_CALL = re.compile(r"(?<![\w.])([^\W\d]\w*)\(")  # a bare name followed by "(": a call
+_IDENT = re.compile(r"[^\W\d]\w*")
+
+
 def _build(src: str, fname: str) -> Callable:
-    ns = dict(RUNTIME)
-    exec(compile(src, f"<autodiff.source:{fname}>", "exec"), ns)  # generated from our own IR only
+    """Compile one generated function, calling every primitive as ``<runtime>.op(...)``.
+
+    Hygiene: the printed programs call ``mul``, ``sub``, ``dup`` ... by bare names, but a user
+    variable may carry any of those names (``sub = x - y`` would compile to ``sub = sub(x, y)``).
+    Generated code calls nothing but runtime primitives, so routing every call through one name
+    that no identifier of the program uses means a generated name never captures a user name.
+    """
+    runtime = "_rt"
+    taken = set(_IDENT.findall(src))
+    while runtime in taken:
+        runtime = "_" + runtime
+    head, body = src.split("\n", 1)  # "def name(args):" stays as it is
+    code = head + "\n" + _CALL.sub(rf"{runtime}.\1(", body)
+    ns: dict[str, Any] = {runtime: types.SimpleNamespace(**RUNTIME)}
+    exec(compile(code, f"<autodiff.source:{fname}>", "exec"), ns)  # generated from our own IR only
     return ns[fname]
 
 
@@ -271,7 +293,16 @@ def compile_program(anf: Program, dup: Program) -> Compiled:
             jvp.append(ind + d)
     touts = [fwd.names.get(o, "0.0") if isinstance(o, str) else "0.0" for o in anf.outputs]
     jvp.append(f"{ind}return ({', '.join(outs)},), ({', '.join(touts)},)")
-    seeds = [rev.names.get(o, f"_ct{k}") if isinstance(o, str) else f"_ct{k}" for k, o in enumerate(dup.outputs)]
+    taken = set(ins) | {t for ln in dup.lines for t in ln.targets} | set(rev.names.values())
+    seeds = []
+    for k, o in enumerate(dup.outputs):
+        seed = rev.names.get(o) if isinstance(o, str) else None
+        if seed is None:  # an output that depends on no input: its cotangent is unused, named apart
+            seed = f"_ct{k}"
+            while seed in taken:
+                seed = "_" + seed
+        taken.add(seed)
+        seeds.append(seed)
     vjp = [f"def {anf.name}_vjp({', '.join(ins + seeds)}):"] + [ind + str(ln) for ln in dup.lines]
     vjp += [f"{ind}{z} = 0.0" for z in rev.zero_init]
     vjp += [ind + a for _, a in reversed(rev.pairs) if a]

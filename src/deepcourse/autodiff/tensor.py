@@ -19,7 +19,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .dual import Dual, primal, scatter_add
+from .dual import Dual, primal
 
 __all__ = ["Tensor", "no_grad", "is_grad_enabled", "as_tensor", "concatenate", "stack", "where",
            "maximum", "minimum"]
@@ -82,11 +82,6 @@ def _unbroadcast(g: Any, shape: tuple) -> Any:
     return g.reshape(shape) if g.shape != shape else g
 
 
-def _is_basic_index(idx: Any) -> bool:
-    items = idx if isinstance(idx, tuple) else (idx,)
-    return all(isinstance(i, (int, np.integer, slice)) or i is None or i is Ellipsis for i in items)
-
-
 def as_tensor(x: Any) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor(x)
 
@@ -121,7 +116,10 @@ class Tensor:
         return np.asarray(primal(self.data))
 
     def item(self) -> float:
-        return float(primal(self.data).reshape(-1)[0]) if self.size == 1 else float("nan")
+        if self.size != 1:
+            raise ValueError(f"item: only a one-element tensor converts to a Python number; this one has shape "
+                             f"{self.shape}")
+        return float(np.asarray(primal(self.data)).reshape(-1)[0])
 
     def detach(self) -> Tensor:
         return Tensor(self.data)
@@ -231,31 +229,18 @@ class Tensor:
 
     __rmul__ = __mul__
 
+    # constants stay Python scalars here (no as_tensor): a float64 0-d array would promote float32 to float64
     def __truediv__(self, other: Any) -> Tensor:
-        if isinstance(other, Tensor):
-            a, b = self.data, other.data
-            y = a / b
-            return _make(y, (self, other), lambda g: (
-                _unbroadcast(g / b, a.shape) if self.requires_grad else None,
-                _unbroadcast(-g * y / b, b.shape) if other.requires_grad else None))
-        return self * (1.0 / _const(other))
+        return divide(self, other)
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        return as_tensor(other) / self
+        return divide(other, self)
 
     def __pow__(self, other: Any) -> Tensor:
-        a = self.data
-        if isinstance(other, Tensor):
-            b = other.data
-            y = a**b
-            return _make(y, (self, other), lambda g: (
-                _unbroadcast(g * b * a ** (b - 1), a.shape) if self.requires_grad else None,
-                _unbroadcast(g * y * np.log(a), b.shape) if other.requires_grad else None))
-        c = _const(other)
-        return _make(a**c, (self,), lambda g: (_unbroadcast(g * c * a ** (c - 1), a.shape),))
+        return power(self, other)
 
     def __rpow__(self, other: Any) -> Tensor:
-        return as_tensor(other) ** self
+        return power(other, self)
 
     def __matmul__(self, other: Any) -> Tensor:
         return matmul(self, as_tensor(other))
@@ -323,7 +308,7 @@ class Tensor:
     def leaky_relu(self, slope: float = 0.01) -> Tensor:
         x = self.data
         mask = primal(x) > 0
-        return _make(np.where(mask, x, slope * x), (self,), lambda g: (g * np.where(mask, 1.0, slope),))
+        return _make(np.where(mask, x, slope * x), (self,), lambda g: (np.where(mask, g, slope * g),))
 
     def square(self) -> Tensor:
         return self * self
@@ -342,43 +327,23 @@ class Tensor:
                      lambda g: (np.broadcast_to(g.reshape(kept), shape),))
 
     def mean(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
-        n = self.size // max(1, int(np.prod(_kept_shape(self.shape, axis))))
-        return self.sum(axis=axis, keepdims=keepdims) * (1.0 / n)
+        """Average over ``axis``; an average of no elements is nan, as in NumPy and torch."""
+        n = int(np.prod([self.shape[a] for a in _axes(self.ndim, axis)]))  # elements per average
+        return self.sum(axis=axis, keepdims=keepdims) * (1.0 / n if n else float("nan"))
 
     def max(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
         """Max along ``axis``; the gradient goes to the first arg-max, as ``torch.max(dim)`` does."""
-        x = self.data
-        p = primal(x)
-        flat = axis is None
-        p2 = p.reshape(-1) if flat else p
-        ax = 0 if flat else axis
-        idx = np.expand_dims(np.argmax(p2, axis=ax), ax)
-        mask = np.zeros(p2.shape, dtype=bool)
-        np.put_along_axis(mask, idx, True, ax)
-        mask = mask.reshape(p.shape)
-        kept = _kept_shape(p.shape, axis)
-        y = (x * mask).sum(axis=axis, keepdims=keepdims) if isinstance(x, Dual) else p.max(axis=axis, keepdims=keepdims)
-        return _make(y, (self,), lambda g: (mask * g.reshape(kept),))
+        return amax(self, axis, keepdims)
 
-    def logsumexp(self, axis: int = -1, keepdims: bool = False) -> Tensor:
-        x = self.data
-        m = primal(x).max(axis=axis, keepdims=True)
-        s = np.log(np.exp(x - m).sum(axis=axis, keepdims=True)) + m  # (..., 1, ...)
-        kept = s.shape
-        out = s if keepdims else s.reshape(_drop_axis(kept, axis))
-        return _make(out, (self,), lambda g: (g.reshape(kept) * np.exp(x - s),))
+    def logsumexp(self, axis: int | Sequence[int] | None = -1, keepdims: bool = False) -> Tensor:
+        """``log sum exp`` over ``axis`` (``None``: every element), shifted by the max so it never overflows."""
+        return logsumexp(self, axis, keepdims)
 
     def softmax(self, axis: int = -1) -> Tensor:
-        x = self.data
-        e = np.exp(x - primal(x).max(axis=axis, keepdims=True))
-        y = e / e.sum(axis=axis, keepdims=True)
-        return _make(y, (self,), lambda g: (y * (g - (g * y).sum(axis=axis, keepdims=True)),))
+        return softmax(self, axis)
 
     def log_softmax(self, axis: int = -1) -> Tensor:
-        x = self.data
-        z = x - primal(x).max(axis=axis, keepdims=True)
-        y = z - np.log(np.exp(z).sum(axis=axis, keepdims=True))
-        return _make(y, (self,), lambda g: (g - np.exp(y) * g.sum(axis=axis, keepdims=True),))
+        return log_softmax(self, axis)
 
     # ---- shape ---------------------------------------------------------------------
     def reshape(self, *shape: Any) -> Tensor:
@@ -389,22 +354,12 @@ class Tensor:
     def transpose(self, *axes: Any) -> Tensor:
         axes = axes[0] if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes
         axes = tuple(axes) if axes else tuple(reversed(range(self.ndim)))
-        inv = tuple(np.argsort(axes))
-        return _make(self.data.transpose(axes), (self,), lambda g: (g.transpose(inv),))
+        y = self.data.transpose(axes)  # NumPy validates the axes (range, repeats)
+        inv = tuple(int(i) for i in np.argsort([a % self.ndim for a in axes]))  # normalise -1 first
+        return _make(y, (self,), lambda g: (g.transpose(inv),))
 
     def __getitem__(self, idx: Any) -> Tensor:
-        if isinstance(idx, Tensor):
-            idx = idx.numpy().astype(np.int64)
-        shape, dtype = self.shape, primal(self.data).dtype
-        basic = _is_basic_index(idx)
-
-        def bw(g):
-            if basic and not isinstance(g, Dual):  # positions are unique: plain assignment
-                out = np.zeros(shape, dtype=dtype)
-                out[idx] = g
-                return (out,)
-            return (scatter_add(shape, idx, g, dtype),)
-        return _make(self.data[idx], (self,), bw)
+        return index(self, idx)
 
 
 def _const(x: Any) -> Any:
@@ -413,16 +368,21 @@ def _const(x: Any) -> Any:
     return _array(x)
 
 
-def _kept_shape(shape: tuple, axis: Any) -> tuple:
+def _axes(ndim: int, axis: Any) -> set[int]:
+    """The reduced axes, normalised to 0..ndim-1 (``None``: all of them)."""
     if axis is None:
-        return (1,) * len(shape)
-    axes = {a % len(shape) for a in (axis if isinstance(axis, (tuple, list)) else (axis,))}
+        return set(range(ndim))
+    return {a % ndim for a in (axis if isinstance(axis, (tuple, list)) else (axis,))}
+
+
+def _kept_shape(shape: tuple, axis: Any) -> tuple:
+    axes = _axes(len(shape), axis)
     return tuple(1 if i in axes else s for i, s in enumerate(shape))
 
 
-def _drop_axis(shape: tuple, axis: int) -> tuple:
-    axis %= len(shape)
-    return shape[:axis] + shape[axis + 1:]
+def _drop_axes(shape: tuple, axis: Any) -> tuple:
+    axes = _axes(len(shape), axis)
+    return tuple(s for i, s in enumerate(shape) if i not in axes)
 
 
 _UFUNC_METHODS = {
@@ -435,6 +395,7 @@ _UFUNC_COMPARE = {np.greater, np.greater_equal, np.less, np.less_equal, np.equal
 _ARRAY_FUNCTIONS: dict = {}  # filled by tensor_ops (np.sum, np.where, ... on tensors)
 
 # the module-level ops need Tensor defined first, hence the import at the bottom
-from .tensor_ops import _ARRAY_FUNCTIONS as _AF, concatenate, matmul, maximum, minimum, stack, where  # noqa: E402
+from .tensor_ops import (_ARRAY_FUNCTIONS as _AF, amax, concatenate, divide, index, log_softmax,  # noqa: E402
+                         logsumexp, matmul, maximum, minimum, power, softmax, stack, where)
 
 _ARRAY_FUNCTIONS.update(_AF)

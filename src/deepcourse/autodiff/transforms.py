@@ -92,7 +92,7 @@ def jacrev(f: Callable) -> Callable:
             seed[i] = 0.0
         x_shape = np.shape(x)
         if not rows:
-            return np.zeros(y.shape + x_shape)
+            return np.zeros(y.shape + x_shape, dtype=np.result_type(y))
         return np.stack(rows).reshape(y.shape + x_shape)
     return jac
 
@@ -120,6 +120,8 @@ def hessian(f: Callable) -> Callable:
     """Full Hessian of a scalar ``f`` from ``n`` Hessian-vector products (small inputs only)."""
     def hess(x: Any) -> np.ndarray:
         x = _as_float(x)
+        if x.size == 0:
+            return np.zeros(x.shape + x.shape, dtype=x.dtype)
         e = np.zeros(x.size, dtype=x.dtype)
         cols = []
         for j in range(x.size):
