@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from deepcourse.foundations.utils import Standardizer, one_hot, standardize
+from deepcourse.foundations.preprocessing import Standardizer, one_hot, standardize
 
 
 def test_one_hot_values():
