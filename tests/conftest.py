@@ -29,3 +29,23 @@ def data_root() -> Path:
     if root is None:
         pytest.skip("real datasets not found: set DEEPCOURSE_DATA (see shared/data/MANIFEST.md)")
     return root
+
+
+@pytest.fixture
+def run_tiny(tmp_path, monkeypatch):
+    """``run_tiny(name, "key=value", ...) -> (summary, tables, out)``: one experiment's quick preset with tiny
+    overrides in a temporary folder (1 thread, no TensorBoard), for tests of its table and figures."""
+    import json
+
+    from deepcourse.core.registry import run_experiment
+
+    monkeypatch.setenv("DEEPCOURSE_TENSORBOARD", "0")
+
+    def run(name: str, *overrides: str, **kwargs):
+        out = tmp_path / name
+        summary = run_experiment(name, preset="quick", out=out, overrides=list(overrides), progress=False,
+                                 threads=1, **kwargs)
+        tables = json.loads((out / "table.json").read_text()) if (out / "table.json").exists() else []
+        return summary, tables, out
+
+    return run
