@@ -32,9 +32,16 @@ import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
 from deepcourse.optimization.pruning import channel_prune, magnitude_prune, shrink_sequential, to_sparse  # noqa: E402
-from deepcourse.optimization.quantization import (QuantCNN, QuantMLP, cast_model, measure_latency,  # noqa: E402
-                                                  model_size_bytes, quantization_engine, quantize_dynamic,
-                                                  quantize_static)
+from deepcourse.cnn import ConvNet  # noqa: E402
+from deepcourse.foundations import MLP  # noqa: E402
+from deepcourse.optimization.quantization import (cast_model, measure_latency, model_size_bytes,  # noqa: E402
+                                                  quantization_engine, quantize_dynamic, quantize_static)
+
+
+def _cnn() -> ConvNet:
+    """Two Conv3x3-BN-ReLU-MaxPool blocks (32, 64 channels) on 1x28x28, then 3136-256-10."""
+    return ConvNet(num_classes=10, in_channels=1, image_size=28, widths=(32, 64), convs_per_block=1, batch_norm=True,
+                   hidden=256, hidden_layers=1)
 
 
 def _time_rounds(variants: dict, x_for: dict, rounds: int, repeats: int, threads: int) -> dict[str, dict[str, float]]:
@@ -52,8 +59,8 @@ def _time_rounds(variants: dict, x_for: dict, rounds: int, repeats: int, threads
 def quantisation_table(args) -> list[dict]:
     torch.manual_seed(0)
     rows = []
-    for kind, model, shape in (("mlp", QuantMLP(784, (1024, 1024), 10).eval(), (1, 28, 28)),
-                               ("cnn", QuantCNN(1, 28, (32, 64), 10, 256).eval(), (1, 28, 28))):
+    for kind, model, shape in (("mlp", MLP(784, (1024, 1024), 10).eval(), (1, 28, 28)),
+                               ("cnn", _cnn().eval(), (1, 28, 28))):
         calib = [torch.randn(64, *shape) for _ in range(8)]
         variants = {"fp32": model, "dynamic": quantize_dynamic(model), "static": quantize_static(model, calib),
                     "fp16": cast_model(model, torch.float16), "bf16": cast_model(model, torch.bfloat16)}
@@ -83,7 +90,7 @@ def sparsity_table(args) -> list[dict]:
         for name in variants:
             rows.append({"layer": f"Linear {args.width}x{args.width}", "variant": name, "batch": batch, **t[name],
                          "speedup": t["dense"]["best_ms"] / t[name]["best_ms"]})
-    mlp = QuantMLP(784, (1024, 1024), 10).eval()
+    mlp = MLP(784, (1024, 1024), 10).eval()
     for batch in (1, 64):
         x = torch.randn(batch, 784)
         variants = {"dense": mlp}

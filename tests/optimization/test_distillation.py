@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -86,3 +87,40 @@ def test_mutual_learning_is_symmetric():
     la, lb = mutual_learning_losses(a, b, y)
     assert torch.allclose(la, F.cross_entropy(a, y) + kd_loss(a, b, 1.0))
     assert torch.allclose(lb, F.cross_entropy(b, y) + kd_loss(b, a, 1.0))
+
+
+def test_objective_distils_from_the_teacher_on_the_view_the_student_sees():
+    from deepcourse.optimization.distillation import DistillationObjective
+
+    torch.manual_seed(0)
+    teacher, x, y = nn.Linear(3, 4), torch.randn(6, 3), torch.tensor([0, 1, 2, 3, 0, 1])
+    obj = DistillationObjective("kd", teacher, T=2.0, alpha=0.7, augment=lambda z: z + 1.0)
+    view = obj.prep(x, True)
+    assert torch.equal(view, x + 1.0)
+    s = torch.randn(6, 4)
+    assert torch.allclose(obj.loss(s, y), distillation_loss(s, teacher(x + 1.0), y, 2.0, 0.7))
+    assert torch.allclose(obj.loss(s, y), F.cross_entropy(s, y))  # nothing recorded: an evaluation batch
+    assert torch.equal(obj.prep(x, False), x)
+
+    fm = DistillationObjective("fm", teacher, T=1.0, mixup_alpha=1.0, rng=np.random.default_rng(0))
+    view = fm.prep(x, True)
+    assert not torch.equal(view, x)  # a mixup of the batch ...
+    assert torch.allclose(fm.loss(s, y), kd_loss(s, teacher(view), 1.0))  # ... scored by the KL alone, no labels
+    with pytest.raises(ValueError, match="teacher"):
+        DistillationObjective("kd")
+
+
+def test_mutual_pair_trains_both_networks():
+    from deepcourse.optimization.distillation import MutualPair
+
+    torch.manual_seed(0)
+    pair = MutualPair(nn.Linear(3, 4), nn.Linear(3, 4))
+    x, y = torch.randn(5, 3), torch.tensor([0, 1, 2, 3, 0])
+    logits = pair(x)
+    loss = pair.loss(logits, y)
+    la, lb = mutual_learning_losses(pair.student(x), pair.peer(x), y)
+    assert torch.allclose(loss, la + lb)
+    loss.backward()
+    assert pair.student.weight.grad is not None and pair.peer.weight.grad is not None
+    pair.eval()
+    assert torch.allclose(pair.loss(pair(x), y), F.cross_entropy(pair.student(x), y))  # evaluation: the student alone

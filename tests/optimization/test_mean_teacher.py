@@ -97,3 +97,31 @@ def test_supervised_ignores_unlabelled_and_bad_method():
     assert out["ce"] == pytest.approx(float(expected.detach()), rel=1e-6) and out["consistency"] == 0.0
     with pytest.raises(ValueError, match="method"):
         ConsistencyTrainer(model, None, "temporal")
+
+
+def test_ema_eval_keeps_an_average_for_every_method():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 8), nn.ReLU(), nn.Linear(8, 2))
+    opt = torch.optim.SGD(model.parameters(), lr=0.5)
+    tr = ConsistencyTrainer(model, opt, "supervised", ema_decay=0.5, ema_eval=True)
+    x, y = torch.randn(4, 3), torch.tensor([0, 1, 0, 1])
+    tr.step((x, y))
+    assert torch.equal(tr.eval_model[0].weight, model[0].weight)  # step 0: a = 0, the average is the weights
+    first = model[0].weight.detach().clone()
+    tr.step((x, y))
+    assert tr.eval_model is not model
+    assert torch.allclose(tr.eval_model[0].weight, 0.5 * first + 0.5 * model[0].weight)  # step 1: a = 0.5
+    assert ConsistencyTrainer(model, opt, "pi").eval_model is model
+
+
+def test_stream_hides_unlabelled_labels():
+    from deepcourse.optimization.mean_teacher import SemiSupervisedStream
+
+    x, y = torch.arange(20.0)[:, None], torch.arange(20) % 2
+    lab = torch.tensor([3, 4])
+    it = iter(SemiSupervisedStream(x, y, lab, 2, 5, torch.Generator().manual_seed(0)))
+    xb, yb = next(it)
+    assert xb.shape == (7, 1) and (yb[2:] == -1).all()
+    assert set(xb[:2, 0].long().tolist()) <= {3, 4} and torch.equal(yb[:2], y[xb[:2, 0].long()])
+    xb, yb = next(iter(SemiSupervisedStream(x, y, lab, 2, 5, torch.Generator(), with_unlabelled=False)))
+    assert xb.shape == (2, 1) and (yb >= 0).all()

@@ -59,24 +59,26 @@ def test_bad_arguments():
         mixup_targets(torch.arange(3), torch.arange(3), 0.5)
 
 
-def test_uci_loaders(tmp_path):
-    from deepcourse.data import DataMissingError
-    from deepcourse.optimization.uci import load_uci
+def test_objective_mixes_inputs_and_labels_with_one_permutation_and_lambda():
+    from deepcourse.optimization.mixup import MixupObjective
 
-    with pytest.raises(DataMissingError, match="MANIFEST"):
-        load_uci("abalone", tmp_path)
-    x, y = load_uci("iris")
-    assert x.shape == (150, 4) and y.max() == 2
-    with pytest.raises(ValueError, match="abalone"):
-        load_uci("arcene")
+    x, y = torch.arange(12.0).reshape(6, 2), torch.tensor([0, 1, 2, 0, 1, 2])
+    obj = MixupObjective(1.0, np.random.default_rng(0), generator=torch.Generator().manual_seed(0))
+    mixed = obj.prep(x, True)
+    perm, lam = obj._mix
+    assert torch.allclose(mixed, lam * x + (1 - lam) * x[perm])
+    logits = torch.randn(6, 3)
+    assert torch.allclose(obj.loss(logits, y), mixup_cross_entropy(logits, y, y[perm], lam))
+    assert torch.allclose(obj.loss(logits, y), F.cross_entropy(logits, y))  # consumed: evaluation batches are plain
+    erm = MixupObjective(0.0)
+    assert torch.equal(erm.prep(x, True), x) and torch.equal(obj.prep(x, False), x)
 
 
-def test_uci_tables_staged(data_root):
-    from deepcourse.optimization.uci import load_uci
+def test_prediction_stats():
+    from deepcourse.optimization.mixup import prediction_stats
 
-    if not (data_root / "uci").exists():
-        pytest.skip("UCI tables not staged")
-    x, y = load_uci("abalone", data_root)
-    assert x.shape == (4177, 10) and int(y.max()) + 1 == 28
-    x, y = load_uci("htru2", data_root)
-    assert x.shape == (17898, 8) and torch.bincount(y).tolist() == [16259, 1639]
+    logits, y = torch.tensor([[2.0, 0.0], [0.0, 1.0], [3.0, 0.0]]), torch.tensor([0, 1, 1])
+    st = prediction_stats(logits, y)
+    assert st["err"] == pytest.approx(100 / 3)
+    assert st["nll"] == pytest.approx(F.cross_entropy(logits, y).item())
+    assert st["confidence"] == pytest.approx(F.softmax(logits, 1).max(1).values.mean().item())

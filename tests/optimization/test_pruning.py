@@ -14,12 +14,19 @@ from deepcourse.core import TensorLoader, fit
 from deepcourse.optimization.pruning import (GradualPruning, MaskCallback, SparseLinear, channel_prune, layer_sparsity,
                                              magnitude_prune, polynomial_sparsity, pruned_channels, shrink_sequential,
                                              sparsity)
-from deepcourse.optimization.quantization import QuantCNN, QuantMLP
+from deepcourse.cnn import ConvNet
+from deepcourse.foundations import MLP
 
 
 def _mlp(seed=0):
     torch.manual_seed(seed)
-    return QuantMLP(20, (32, 16), 5)
+    return MLP(20, (32, 16), 5)
+
+
+def _cnn():
+    """Conv-BN-ReLU-pool blocks of 8 and 16 channels on 8x8 inputs, one hidden layer of 32."""
+    return ConvNet(num_classes=10, in_channels=1, image_size=8, widths=(8, 16), convs_per_block=1, batch_norm=True,
+                   hidden=32, hidden_layers=1)
 
 
 def _train(model, callbacks, steps=15, wd=0.1):
@@ -64,8 +71,8 @@ def test_global_matches_torch_and_differs_per_layer():
     model, ref = _mlp(), _mlp()
     # make the first layer's weights small so global pruning takes more of them
     with torch.no_grad():
-        model[1].weight.mul_(0.3)
-        ref[1].weight.mul_(0.3)
+        model.net[0].weight.mul_(0.3)
+        ref.net[0].weight.mul_(0.3)
     masks = magnitude_prune(model, 0.8, scope="global")
     mods = [(n, m) for n, m in ref.named_modules() if isinstance(m, nn.Linear)]
     tprune.global_unstructured([(m, "weight") for _, m in mods], pruning_method=tprune.L1Unstructured, amount=0.8)
@@ -73,7 +80,7 @@ def test_global_matches_torch_and_differs_per_layer():
         assert torch.equal(masks[f"{n}.weight"], m.weight_mask)
     assert sparsity(model, masks) == pytest.approx(0.8, abs=1e-3)
     per_layer = layer_sparsity(model, masks)
-    assert per_layer["1.weight"] > 0.9 and min(per_layer.values()) < 0.8
+    assert per_layer["net.0.weight"] > 0.9 and min(per_layer.values()) < 0.8
 
 
 def test_iterative_pruning_prunes_survivors():
@@ -86,7 +93,7 @@ def test_iterative_pruning_prunes_survivors():
 
 def test_structured_pruning_removes_whole_channels():
     torch.manual_seed(0)
-    model = QuantCNN(1, 8, (8, 16), 10, hidden=32).eval()
+    model = _cnn().eval()
     with torch.no_grad():  # non-trivial BatchNorm statistics: a removed channel must still output 0
         for m in model.modules():
             if isinstance(m, nn.BatchNorm2d):
@@ -114,12 +121,15 @@ def test_structured_pruning_removes_whole_channels():
 
 
 def test_shrink_mlp_same_function():
+    """foundations.MLP keeps its layers in one Sequential child (``net``): that child is shrunk."""
     model = _mlp().eval()
     masks = channel_prune(model, 0.25)
+    assert set(masks) >= {"net.0.weight", "net.0.bias", "net.2.weight"}
     small = shrink_sequential(model, masks)
     x = torch.randn(8, 20)
     torch.testing.assert_close(small(x), model(x))
-    assert small[1].out_features == 24 and small[3].in_features == 24
+    assert isinstance(small, MLP) and small.net[0].out_features == 24 and small.net[2].in_features == 24
+    assert model.net[0].out_features == 32  # a copy
 
 
 def test_polynomial_schedule_and_gradual_pruning():

@@ -6,9 +6,16 @@ import pytest
 import torch
 from torch import nn
 
-from deepcourse.optimization.quantization import (QuantCNN, QuantMLP, cast_model, convert_qat, fusion_groups,
-                                                  measure_latency, model_size_bytes, prepare_qat, quantize_dynamic,
-                                                  quantize_static)
+from deepcourse.cnn import ConvNet
+from deepcourse.foundations import MLP
+from deepcourse.optimization.quantization import (cast_model, convert_qat, fusion_groups, measure_latency,
+                                                  model_size_bytes, prepare_qat, quantize_dynamic, quantize_static)
+
+
+def _cnn() -> ConvNet:
+    """Conv-BN-ReLU-pool blocks of 8 and 16 channels on 8x8 inputs, one hidden layer of 32."""
+    return ConvNet(num_classes=10, in_channels=1, image_size=8, widths=(8, 16), convs_per_block=1, batch_norm=True,
+                   hidden=32, hidden_layers=1)
 
 
 def _rel_err(a, b):
@@ -17,7 +24,7 @@ def _rel_err(a, b):
 
 def test_dynamic_linear_close_and_smaller():
     torch.manual_seed(0)
-    model = QuantMLP(64, (256, 256), 10).eval()
+    model = MLP(64, (256, 256), 10).eval()
     q = quantize_dynamic(model)
     x = torch.randn(32, 64)
     with torch.no_grad():
@@ -35,13 +42,13 @@ def test_dynamic_lstm_close():
 
 
 def test_fusion_groups_of_the_cnn():
-    model = QuantCNN(1, 8, (8, 16), 10, hidden=32)
+    model = _cnn()
     assert fusion_groups(model) == [["0", "1", "2"], ["4", "5", "6"], ["9", "10"]]
 
 
 def test_static_int8_close_to_fp32():
     torch.manual_seed(0)
-    model = QuantCNN(1, 8, (8, 16), 10, hidden=32).eval()
+    model = _cnn().eval()
     calib = [torch.randn(32, 1, 8, 8) for _ in range(4)]
     q = quantize_static(model, calib)
     x = torch.randn(64, 1, 8, 8)
@@ -56,7 +63,7 @@ def test_static_int8_close_to_fp32():
 
 def test_qat_trains_and_converts():
     torch.manual_seed(0)
-    model = QuantMLP(16, (32,), 4)
+    model = MLP(16, (32,), 4)
     qat = prepare_qat(model)
     opt = torch.optim.SGD(qat.parameters(), lr=0.2)
     x, y = torch.randn(128, 16), torch.randint(0, 4, (128,))
@@ -78,7 +85,7 @@ def test_qat_trains_and_converts():
 
 def test_casts_and_latency():
     torch.manual_seed(0)
-    model = QuantMLP(16, (32,), 4).eval()
+    model = MLP(16, (32,), 4).eval()
     x = torch.randn(8, 16)
     b = cast_model(model, torch.bfloat16)
     with torch.no_grad():

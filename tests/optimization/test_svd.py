@@ -54,3 +54,16 @@ def test_rank_for_energy_and_bad_rank():
     assert rank_for_energy(w, 9 / 14) == 1 and rank_for_energy(w, 13 / 14) == 2 and rank_for_energy(w, 1.0) == 3
     with pytest.raises(ValueError, match="rank"):
         svd_linear(nn.Linear(4, 3), 4)
+
+
+def test_rank_sweep_drops_ranks_that_save_nothing_and_keeps_the_output_layer():
+    from deepcourse.optimization.svd import rank_sweep
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(20, 16), nn.ReLU(), nn.Linear(16, 3))
+    x, y = torch.randn(30, 20), torch.randint(0, 3, (30,))
+    dense, rows = rank_sweep(model, x, y, [2, 4, 16], x[:8], rounds=1, repeats=1)
+    assert dense["params"] == 20 * 16 + 16 + 16 * 3 + 3
+    assert [r["rank"] for r in rows] == [2, 4]  # rank 16 is above the 20x16 layer's break-even rank (8)
+    assert rows[0]["params"] == 2 * (20 + 16) + 16 + 16 * 3 + 3  # the output layer stays dense
+    assert all(0 <= r["acc"] <= 1 and r["latency_ms"] > 0 and r["flops"] < dense["flops"] for r in rows)

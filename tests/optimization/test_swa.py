@@ -69,3 +69,11 @@ def test_swa_with_nothing_averaged_raises():
     with pytest.raises(RuntimeError, match="averaged no weights"):
         cb.finalize([])
     assert math.isfinite(swa_cyclic_lr(1, 1, 1, 1))
+
+
+def test_swa_paper_sgd_schedule():
+    from deepcourse.optimization.swa import swa_paper_sgd_lr
+
+    assert swa_paper_sgd_lr(0.0) == swa_paper_sgd_lr(0.5) == 1.0
+    assert swa_paper_sgd_lr(0.7) == pytest.approx(1.0 - 0.99 * 0.5)
+    assert swa_paper_sgd_lr(0.9) == pytest.approx(0.01) and swa_paper_sgd_lr(1.0) == 0.01

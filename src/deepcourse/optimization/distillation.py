@@ -20,6 +20,10 @@ prediction.
 **Function matching** (Beyer et al. 2022): teacher and student see *exactly the same*
 augmented (optionally mixed-up) image, the loss is the KL alone (no labels), the teacher is not used to
 initialise the student, and training runs long ("patient").
+
+:class:`DistillationObjective` and :func:`train_student` plug these losses into
+:func:`deepcourse.core.train_classifier`, so that every student, whatever its loss, is trained, selected
+on validation and tested by the same code.
 """
 
 from __future__ import annotations
@@ -31,10 +35,14 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from deepcourse.core import TensorLoader, eval_mode, fit, predict, train_classifier
+from deepcourse.metrics import accuracy
+
 from .mixup import mixup_batch
 
 __all__ = ["kd_loss", "distillation_loss", "HintRegressor", "hint_loss", "FeatureExtractor",
-           "function_matching_loss", "mutual_learning_losses"]
+           "function_matching_loss", "mutual_learning_losses", "STUDENT_METHODS", "DistillationObjective",
+           "MutualPair", "fit_hint", "train_student"]
 
 
 def _check_T(T: float) -> float:
@@ -116,11 +124,8 @@ def function_matching_loss(student: nn.Module, teacher: nn.Module, x: Tensor, T:
     view = augment(x) if augment is not None else x
     if mixup_alpha > 0:
         view, _, _, _ = mixup_batch(view, torch.zeros(len(view), device=view.device), mixup_alpha, rng)
-    with torch.no_grad():
-        was = teacher.training
-        teacher.eval()
-        t_logits = teacher(view)
-        teacher.train(was)
+    with eval_mode(teacher):
+        t_logits = teacher(view)  # (B, K)
     return kd_loss(student(view), t_logits, T)
 
 
@@ -131,3 +136,140 @@ def mutual_learning_losses(logits_a: Tensor, logits_b: Tensor, y: Tensor, T: flo
     la = F.cross_entropy(logits_a, y) + weight * kd_loss(logits_a, logits_b, T)
     lb = F.cross_entropy(logits_b, y) + weight * kd_loss(logits_b, logits_a, T)
     return la, lb
+
+
+STUDENT_METHODS = ("labels", "kd", "fm", "hint", "online")
+
+
+class DistillationObjective:
+    """The ``prep`` / ``loss`` pair that lets :func:`deepcourse.core.train_classifier` train a student.
+
+    ``prep(x, train=True)`` builds the training view of a batch (``augment``; for function matching also
+    a mixup of the batch with itself) and records the teacher's logits on exactly that view; ``loss(logits,
+    y)`` then uses them:
+
+    * ``labels``: cross-entropy only (the teacher is not consulted);
+    * ``kd`` / ``hint``: Hinton et al.'s ``alpha T^2 KL + (1 - alpha) CE`` (:func:`distillation_loss`);
+    * ``fm``: the KL alone at ``T`` (Beyer et al. 2022; no labels).
+
+    Evaluation batches (``train=False``) record nothing, so the loss there is plain cross-entropy: the
+    validation / test loss train_classifier reports.
+    """
+
+    def __init__(self, method: str, teacher: nn.Module | None = None, *, T: float = 4.0, alpha: float = 0.9,
+                 mixup_alpha: float = 0.0, augment: Callable[[Tensor], Tensor] | None = None,
+                 rng: np.random.Generator | None = None):
+        if method not in ("labels", "kd", "fm", "hint"):
+            raise ValueError(f"method must be labels, kd, fm or hint, got {method!r}")
+        if method != "labels" and teacher is None:
+            raise ValueError(f"method {method!r} needs a teacher")
+        self.method, self.teacher, self.T, self.alpha = method, teacher, _check_T(T), alpha
+        self.mixup_alpha, self.augment, self.rng = mixup_alpha, augment, rng
+        self._teacher_logits: Tensor | None = None
+
+    def prep(self, x: Tensor, train: bool) -> Tensor:
+        if not train:
+            return x
+        if self.augment is not None:
+            x = self.augment(x)
+        if self.method == "fm" and self.mixup_alpha > 0:  # labels are unused, so only the images are mixed
+            x, _, _, _ = mixup_batch(x, torch.zeros(len(x), device=x.device), self.mixup_alpha, self.rng)
+        if self.method != "labels":
+            with eval_mode(self.teacher):
+                self._teacher_logits = self.teacher(x)  # (B, K) on the very view the student sees
+        return x
+
+    def loss(self, logits: Tensor, y: Tensor) -> Tensor:
+        t, self._teacher_logits = self._teacher_logits, None
+        if t is None:  # evaluation batches, and the labels-only student
+            return F.cross_entropy(logits, y)
+        if self.method == "fm":
+            return kd_loss(logits, t, self.T)
+        return distillation_loss(logits, t, y, self.T, self.alpha)
+
+
+class MutualPair(nn.Module):
+    """Deep mutual learning (Zhang et al. 2018) for train_classifier: ``forward`` returns the student's
+    logits (what is evaluated) and, in training, also runs the peer; :meth:`loss` adds both networks'
+    losses (:func:`mutual_learning_losses`, each KL term detached from the other network)."""
+
+    def __init__(self, student: nn.Module, peer: nn.Module, T: float = 1.0):
+        super().__init__()
+        self.student, self.peer, self.T = student, peer, _check_T(T)
+        self._peer_logits: Tensor | None = None
+
+    def forward(self, x: Tensor) -> Tensor:
+        if self.training:
+            self._peer_logits = self.peer(x)  # (B, K)
+        return self.student(x)
+
+    def loss(self, logits: Tensor, y: Tensor) -> Tensor:
+        peer, self._peer_logits = self._peer_logits, None
+        if peer is None:
+            return F.cross_entropy(logits, y)
+        la, lb = mutual_learning_losses(logits, peer, y, self.T)
+        return la + lb
+
+
+def _last_linear_input(model: nn.Module) -> tuple[dict, int]:
+    """Record the input of ``model``'s last ``nn.Linear`` (its penultimate representation) on every forward."""
+    last = [m for m in model.modules() if isinstance(m, nn.Linear)][-1]
+    box: dict = {}
+    handle = last.register_forward_pre_hook(lambda m, inp: box.__setitem__("h", inp[0]))
+    box["handle"] = handle
+    return box, last.in_features
+
+
+def fit_hint(student: nn.Module, teacher: nn.Module, x: Tensor, run, *, epochs: int, lr: float, batch_size: int,
+             augment: Callable[[Tensor], Tensor] | None = None, name: str = "hint") -> float:
+    """FitNets stage 1 (Romero et al. 2015): fit the student's penultimate layer, through a linear
+    regressor, to the teacher's (the hint is the penultimate layer, so the two networks may differ in depth
+    and width). Adam on student and regressor; returns the last epoch's mean hint loss."""
+    s_box, s_dim = _last_linear_input(student)
+    t_box, t_dim = _last_linear_input(teacher)
+    reg = HintRegressor(s_dim, t_dim, conv=False).to(run.device)
+    params = list(student.parameters()) + list(reg.parameters())
+    opt = torch.optim.Adam(params, lr=lr)
+
+    def step(batch):
+        xb = batch  # (B, ...): the loader holds images only
+        if augment is not None:
+            xb = augment(xb)
+        with eval_mode(teacher):
+            teacher(xb)
+        student(xb)
+        return {"loss": hint_loss(s_box["h"], t_box["h"], reg)}
+
+    loader = TensorLoader(x, batch_size=batch_size, shuffle=True, seed=run.seed_for(name) % 2**31, device=run.device)
+    student.train()
+    state = fit(step, loader, epochs=epochs, model={"student": student, "regressor": reg}, optimizer=opt,
+                run=run, checkpoint_path=run.out / "checkpoints" / f"{name}.pt", log_prefix=f"{name}/")
+    s_box["handle"].remove(), t_box["handle"].remove()
+    return float(state.history[-1].get("train_loss", float("nan"))) if state.history else float("nan")
+
+
+def train_student(method: str, student: nn.Module, teacher: nn.Module, splits, run, *, T: float = 4.0,
+                  alpha: float = 0.9, mixup_alpha: float = 0.0, augment: Callable[[Tensor], Tensor] | None = None,
+                  peer: nn.Module | None = None, hint_epochs: int = 5, name: str = "student",
+                  **train_kw) -> dict:
+    """Train ``student`` with one of :data:`STUDENT_METHODS` through :func:`deepcourse.core.train_classifier`
+    (``train_kw``: its epochs, lr, optimizer, ...; epoch selected on validation accuracy). ``hint`` runs
+    :func:`fit_hint` first, ``online`` trains ``peer`` alongside (its test accuracy is ``peer_acc``).
+    Returns train_classifier's result (``test_acc``, ``curve``, ...)."""
+    if method not in STUDENT_METHODS:
+        raise ValueError(f"method must be one of {STUDENT_METHODS}, got {method!r}")
+    if method == "online":
+        if peer is None:
+            raise ValueError("online distillation needs a peer network")
+        pair = MutualPair(student, peer)
+        prep = (lambda x, train: augment(x) if train and augment is not None else x)
+        res = train_classifier(pair, splits, run, loss_fn=pair.loss, prep=prep, name=name, **train_kw)
+        res["peer_acc"] = accuracy(predict(peer, splits.x_test), splits.y_test)
+        return res
+    if method == "hint":
+        fit_hint(student, teacher, splits.x_train, run, epochs=hint_epochs, lr=train_kw.get("lr", 1e-3),
+                 batch_size=train_kw.get("batch_size", 128), augment=augment, name=f"{name}-hint")
+    obj = DistillationObjective(method, None if method == "labels" else teacher, T=T, alpha=alpha,
+                                mixup_alpha=mixup_alpha, augment=augment,
+                                rng=np.random.default_rng(run.seed_for(name)))
+    return train_classifier(student, splits, run, loss_fn=obj.loss, prep=obj.prep, name=name, **train_kw)

@@ -27,6 +27,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from deepcourse.core import evaluate_classifier
+
 from .pruning import Masks, apply_masks, magnitude_prune, ones_masks, prunable_weights, sparsity
 
 __all__ = ["keep_per_round", "layer_rates", "reset_weights", "random_reinit", "TrainResult", "train_masked",
@@ -82,25 +84,17 @@ class TrainResult:
     val_loss: float
     val_acc: float
     final_test_acc: float  # at the last iteration
-    curve: list[tuple[int, float, float, float]] = field(default_factory=list)  # (iter, val_loss, val_acc, test_acc)
+    curve: list[tuple[int, float, float]] = field(default_factory=list)  # (iter, val_loss, val_acc)
     rewind_state: dict[str, Tensor] | None = None  # weights after ``rewind_at`` iterations, if asked
-
-
-@torch.no_grad()
-def _evaluate(model: nn.Module, x: Tensor, y: Tensor, batch: int = 4096) -> tuple[float, float]:
-    loss, correct = 0.0, 0
-    for i in range(0, len(x), batch):
-        out = model(x[i:i + batch])
-        loss += float(F.cross_entropy(out, y[i:i + batch], reduction="sum"))
-        correct += int((out.argmax(1) == y[i:i + batch]).sum())
-    return loss / len(x), correct / len(x)
 
 
 def train_masked(model: nn.Module, masks: Masks, data: Mapping[str, tuple[Tensor, Tensor]], *, iterations: int,
                  batch_size: int = 60, lr: float = 1.2e-3, eval_every: int = 100, seed: int = 0,
                  start_iter: int = 0, rewind_at: int | None = None) -> TrainResult:
     """Train ``model`` with Adam (the paper's LeNet recipe: lr 1.2e-3, batch 60) while holding the pruned
-    weights at zero; evaluate every ``eval_every`` iterations on ``data["val"]`` and ``data["test"]``.
+    weights at zero; evaluate every ``eval_every`` iterations on ``data["val"]``, and ``data["test"]`` twice:
+    with the weights of the lowest validation loss (the early-stop iteration) and with the final ones. The
+    model ends with its final weights (the ones the next pruning round ranks).
 
     ``start_iter``: iterations already done (a rewound ticket trains the remaining ``iterations - k``).
     ``rewind_at``: also return the weights after that many iterations (theta_k for rewinding).
@@ -115,7 +109,8 @@ def train_masked(model: nn.Module, masks: Masks, data: Mapping[str, tuple[Tensor
     n = len(x_tr)
     order = torch.randperm(n, generator=g)
     pos = 0
-    curve: list[tuple[int, float, float, float]] = []
+    curve: list[tuple[int, float, float]] = []
+    best: tuple[int, float, float, dict[str, Tensor]] | None = None  # (iter, val loss, val acc, weights)
     rewind_state = copy.deepcopy(model.state_dict()) if rewind_at == start_iter else None
     model.train()
     apply_masks(model, masks)
@@ -135,14 +130,19 @@ def train_masked(model: nn.Module, masks: Masks, data: Mapping[str, tuple[Tensor
         if it == rewind_at:
             rewind_state = copy.deepcopy(model.state_dict())
         if it % eval_every == 0 or it == iterations:
-            model.eval()
-            vl, va = _evaluate(model, *data["val"])
-            _, ta = _evaluate(model, *data["test"])
-            model.train()
-            curve.append((it, vl, va, ta))
-    best = min(curve, key=lambda c: c[1])
-    return TrainResult(early_stop_iter=best[0], test_acc=best[3], val_loss=best[1], val_acc=best[2],
-                       final_test_acc=curve[-1][3], curve=curve, rewind_state=rewind_state)
+            val = evaluate_classifier(model, *data["val"], batch_size=4096)
+            curve.append((it, val["loss"], val["acc"]))
+            if best is None or val["loss"] < best[1]:
+                best = (it, val["loss"], val["acc"], copy.deepcopy(model.state_dict()))
+    final_test = evaluate_classifier(model, *data["test"], batch_size=4096)["acc"]
+    best_test = final_test
+    if best[0] != iterations:  # the test accuracy at the early-stop iteration, then back to the final weights
+        final = copy.deepcopy(model.state_dict())
+        model.load_state_dict(best[3])
+        best_test = evaluate_classifier(model, *data["test"], batch_size=4096)["acc"]
+        model.load_state_dict(final)
+    return TrainResult(early_stop_iter=best[0], test_acc=best_test, val_loss=best[1], val_acc=best[2],
+                       final_test_acc=final_test, curve=curve, rewind_state=rewind_state)
 
 
 @dataclass

@@ -18,6 +18,8 @@ two methods differ in ``theta'``:
 
 The consistency weight is ramped up with ``w(t) = w_max exp(-5 (1 - t/T)^2)`` (Laine & Aila 2017),
 because early predictions are noise and matching them only slows learning.
+
+:func:`train_semi_supervised` runs one method for a number of steps on a stream of mixed batches.
 """
 
 from __future__ import annotations
@@ -30,8 +32,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from deepcourse.core import fit
+
 __all__ = ["ema_update", "consistency_loss", "sigmoid_rampup", "semi_supervised_split", "ConsistencyTrainer",
-           "METHODS"]
+           "METHODS", "SemiSupervisedStream", "train_semi_supervised"]
 
 METHODS = ("supervised", "pi", "mean-teacher")
 
@@ -103,17 +107,21 @@ class ConsistencyTrainer:
     A batch is ``(x, y)`` with ``y = -1`` for unlabelled examples. ``noise(x)`` draws input noise (called
     independently for the two branches; dropout inside the model adds more). The classification cost
     uses the labelled examples only, divided by the batch's labelled count.
+
+    ``ema_eval``: keep the exponential moving average of the weights for the other methods too (it is
+    the Mean Teacher's teacher anyway) and evaluate it, as Tarvainen & Valpola do for every model in
+    their Table 1, so that a comparison isolates the consistency cost from the weight averaging.
     """
 
     def __init__(self, model: nn.Module, optimizer: torch.optim.Optimizer, method: str = "mean-teacher",
                  noise: Callable[[Tensor], Tensor] | None = None, consistency: float = 1.0,
-                 rampup_steps: int = 0, ema_decay: float = 0.99):
+                 rampup_steps: int = 0, ema_decay: float = 0.99, ema_eval: bool = False):
         if method not in METHODS:
             raise ValueError(f"method must be one of {METHODS}, got {method!r}")
         self.student, self.optimizer, self.method = model, optimizer, method
         self.noise = noise or (lambda x: x)
         self.consistency, self.rampup_steps, self.ema_decay = consistency, rampup_steps, ema_decay
-        self.teacher = copy.deepcopy(model) if method == "mean-teacher" else None
+        self.teacher = copy.deepcopy(model) if method == "mean-teacher" or ema_eval else None
         if self.teacher is not None:
             for p in self.teacher.parameters():
                 p.requires_grad_(False)
@@ -148,7 +156,8 @@ class ConsistencyTrainer:
 
     @property
     def eval_model(self) -> nn.Module:
-        """The model to evaluate: the EMA teacher for Mean Teacher, the network itself otherwise."""
+        """The model to evaluate: the EMA of the weights (Mean Teacher's teacher; with ``ema_eval`` for
+        every method), else the network itself."""
         return self.teacher if self.teacher is not None else self.student
 
     def state_dict(self) -> dict:
@@ -158,3 +167,45 @@ class ConsistencyTrainer:
         if self.teacher is not None:
             self.teacher.load_state_dict(s["teacher"])
         self.steps = s["steps"]
+
+
+class SemiSupervisedStream:
+    """An endless stream of batches of ``labeled_batch`` labelled examples (indices ``labelled``) and
+    ``unlabeled_batch`` examples drawn from all of ``x`` with their labels hidden (``y = -1``), drawn with
+    ``generator``; ``with_unlabelled=False`` gives the labelled part only (supervised-only training).
+    :func:`deepcourse.core.fit` stops it at ``max_steps``."""
+
+    def __init__(self, x: Tensor, y: Tensor, labelled: Tensor, labeled_batch: int, unlabeled_batch: int,
+                 generator: torch.Generator, with_unlabelled: bool = True):
+        self.x, self.y, self.labelled, self.g = x, y, labelled.to(x.device), generator
+        self.nl, self.nu = labeled_batch, unlabeled_batch if with_unlabelled else 0
+
+    def __iter__(self):
+        while True:
+            li = self.labelled[torch.randint(len(self.labelled), (self.nl,), generator=self.g).to(self.x.device)]
+            if self.nu == 0:
+                yield self.x[li], self.y[li]
+                continue
+            ui = torch.randint(len(self.y), (self.nu,), generator=self.g).to(self.x.device)
+            hidden = torch.full((self.nu,), -1, dtype=self.y.dtype, device=self.y.device)
+            yield torch.cat([self.x[li], self.x[ui]]), torch.cat([self.y[li], hidden])  # (L + U, ...), (L + U,)
+
+
+def train_semi_supervised(method: str, model: nn.Module, x: Tensor, y: Tensor, labelled: Tensor, run, *,
+                          steps: int, lr: float, labeled_batch: int, unlabeled_batch: int,
+                          noise: Callable[[Tensor], Tensor] | None = None, consistency: float = 1.0,
+                          rampup: float = 0.3, ema_decay: float = 0.99, ema_eval: bool = True,
+                          tag: str = "mt") -> nn.Module:
+    """Train ``model`` with ``method`` (one of :data:`METHODS`) for ``steps`` Adam steps on batches of
+    :class:`SemiSupervisedStream` (only the ``labelled`` indices keep their labels); the consistency weight
+    ramps up over the first ``rampup`` fraction of the steps. Returns the model to evaluate: the EMA of
+    the weights (``ema_eval``, the paper's protocol for every method; without it only Mean Teacher's)."""
+    x, y = x.to(run.device), y.to(run.device)
+    model = model.to(run.device)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    trainer = ConsistencyTrainer(model, opt, method, noise=noise, consistency=consistency,
+                                 rampup_steps=int(rampup * steps), ema_decay=ema_decay, ema_eval=ema_eval)
+    stream = SemiSupervisedStream(x, y, labelled, labeled_batch, unlabeled_batch, run.generator(f"{tag}-batches"),
+                              with_unlabelled=method != "supervised")
+    fit(trainer.step, stream, max_steps=steps, model=model, log_every=10**9)
+    return trainer.eval_model

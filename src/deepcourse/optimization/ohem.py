@@ -16,6 +16,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from deepcourse.core import eval_mode
+
 __all__ = ["select_hard", "ohem_loss", "ohem_step"]
 
 
@@ -49,9 +51,6 @@ def ohem_step(model: nn.Module, x: Tensor, y: Tensor, keep: float | int,
     """The paper's two-pass form: score all of ``x`` without gradients (eval mode, so BatchNorm statistics
     are untouched), then forward only the hard subset with gradients. Returns ``(loss, idx)``."""
     crit = criterion or (lambda z, t: F.cross_entropy(z, t, reduction="none"))
-    was = model.training
-    model.eval()
-    with torch.no_grad():
+    with eval_mode(model):
         idx = select_hard(crit(model(x), y), keep)
-    model.train(was)
     return crit(model(x[idx]), y[idx]).mean(), idx

@@ -302,13 +302,16 @@ class GradualPruning(MaskCallback):
 
 # ------------------------------------------------------------------------------------------- speed
 @torch.no_grad()
-def shrink_sequential(model: nn.Sequential, masks: Masks) -> nn.Sequential:
+def shrink_sequential(model: nn.Module, masks: Masks) -> nn.Module:
     """Rebuild a ``nn.Sequential`` of Linear/Conv2d/BatchNorm/activation/pooling/Flatten layers without the
     output channels that structured pruning removed: the pruned rows (filters) disappear from their layer,
     and the matching input columns from the next weight layer (after a Flatten, each channel owns
-    ``H * W`` consecutive inputs). The result computes the same function as the masked model."""
+    ``H * W`` consecutive inputs). The result computes the same function as the masked model.
+
+    A model that keeps all its weight layers in one ``nn.Sequential`` child (``foundations.MLP.net``) is
+    copied with that child shrunk."""
     if not isinstance(model, nn.Sequential):
-        raise TypeError(f"model must be nn.Sequential (got {type(model).__name__})")
+        return _shrink_wrapped(model, masks)
     new = copy.deepcopy(model)
     keep_in: Tensor | None = None  # surviving output channels of the previous weight layer
     prev_channels = 0  # that layer's original number of output channels
@@ -355,6 +358,18 @@ def shrink_sequential(model: nn.Sequential, masks: Masks) -> nn.Sequential:
             flattened = True
         elif isinstance(layer, (nn.Linear, nn.Conv1d, nn.Conv3d, nn.ConvTranspose2d)):
             raise TypeError(f"shrink_sequential does not handle {type(layer).__name__} (layer {i})")
+    return new
+
+
+def _shrink_wrapped(model: nn.Module, masks: Masks) -> nn.Module:
+    inner = [(n, c) for n, c in model.named_children() if isinstance(c, nn.Sequential)]
+    if len(inner) != 1 or not all(k.startswith(inner[0][0] + ".") for k in prunable_weights(model)):
+        raise TypeError(f"model must be nn.Sequential or keep its weight layers in one nn.Sequential child "
+                        f"(got {type(model).__name__})")
+    name, seq = inner[0]
+    new = copy.deepcopy(model)
+    setattr(new, name, shrink_sequential(seq, {k[len(name) + 1:]: m for k, m in masks.items()
+                                               if k.startswith(name + ".")}))
     return new
 
 

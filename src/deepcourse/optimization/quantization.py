@@ -14,8 +14,9 @@ matrices, accumulates in int32 and rescales by S_1 S_2 / S_3 (eq. 5).
   activations with "fake quantisation" and the backward pass uses the straight-through estimator, so the
   weights learn to live on the int8 grid.
 
-Our models: eager mode needs the model to be a stack of modules (no functional ``F.relu``) so that
-:func:`fusion_groups` can find Conv/BN/ReLU and Linear/ReLU groups among ``nn.Sequential`` children.
+Eager mode needs the model to be a stack of modules (no functional ``F.relu``) so that :func:`fusion_groups`
+can find Conv/BN/ReLU and Linear/ReLU groups among ``nn.Sequential`` children: the project's shared
+``foundations.MLP`` (its ``net``) and ``cnn.ConvNet`` (itself a flat ``nn.Sequential``) both are.
 The ``torch.ao.quantization`` eager API is deprecated in torch 2.14 in favour of ``torchao``; it still
 works, and we silence its deprecation warnings here (``torchao`` is not a dependency).
 """
@@ -25,22 +26,26 @@ from __future__ import annotations
 import contextlib
 import copy
 import io
+import math
 import statistics
 import time
 import warnings
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Mapping
 
 import torch
-from deepcourse.core.utils import num_threads
 from torch import Tensor, nn
 
+from deepcourse.core import predict
+from deepcourse.core.utils import num_threads
+from deepcourse.metrics import accuracy
+
 __all__ = ["model_size_bytes", "measure_latency", "quantization_engine", "quantize_dynamic", "fusion_groups",
-           "quantize_static", "prepare_qat", "convert_qat", "cast_model", "QuantMLP", "QuantCNN",
-           "accuracy", "num_threads"]
+           "quantize_static", "prepare_qat", "convert_qat", "cast_model", "quiet_quantization", "CASTS",
+           "int8_variants", "compare_variants", "variant_figure"]
 
 
 @contextlib.contextmanager
-def _quiet():
+def quiet_quantization():
     """torch 2.14 warns that torch.ao.quantization is deprecated, and about ``reduce_range``, on every
     call; the API still works."""
     with warnings.catch_warnings():
@@ -49,8 +54,6 @@ def _quiet():
         warnings.filterwarnings("ignore", message=".*quantiz.*", category=UserWarning)
         warnings.filterwarnings("ignore", message=".*TypedStorage.*")
         yield
-
-
 
 
 def quantization_engine(preferred: tuple[str, ...] = ("x86", "fbgemm", "qnnpack")) -> str:
@@ -67,7 +70,7 @@ def model_size_bytes(model: nn.Module) -> int:
     """Bytes of ``torch.save(model.state_dict())``: what the model costs on disk (packed int8 weights,
     scales and zero points included)."""
     buf = io.BytesIO()
-    with _quiet():
+    with quiet_quantization():
         torch.save(model.state_dict(), buf)
     return buf.getbuffer().nbytes
 
@@ -83,7 +86,7 @@ def measure_latency(model: nn.Module | Callable[[Tensor], Tensor], x: Tensor, *,
     if isinstance(model, nn.Module):
         model.eval()
     times = []
-    with num_threads(threads), _quiet():
+    with num_threads(threads), quiet_quantization():
         for _ in range(warmup):
             model(x)
         for _ in range(repeats):
@@ -93,25 +96,12 @@ def measure_latency(model: nn.Module | Callable[[Tensor], Tensor], x: Tensor, *,
     return statistics.median(times)
 
 
-@torch.no_grad()
-def accuracy(model: nn.Module, x: Tensor, y: Tensor, batch: int = 1024, dtype: torch.dtype | None = None) -> float:
-    """Top-1 accuracy; ``dtype`` casts the inputs (for fp16/bf16 models)."""
-    model.eval()
-    correct = 0
-    with _quiet():
-        for i in range(0, len(x), batch):
-            xb = x[i:i + batch]
-            out = model(xb.to(dtype) if dtype is not None else xb)
-            correct += int((out.float().argmax(1) == y[i:i + batch]).sum())
-    return correct / len(x)
-
-
 def quantize_dynamic(model: nn.Module, modules: Iterable[type] = (nn.Linear, nn.LSTM, nn.GRU),
                      dtype: torch.dtype = torch.qint8) -> nn.Module:
     """Dynamic post-training quantisation of a copy of ``model``: int8 weights for the given layer types,
     activations quantised per batch at run time (no calibration)."""
     quantization_engine()
-    with _quiet():
+    with quiet_quantization():
         return torch.ao.quantization.quantize_dynamic(copy.deepcopy(model).eval(), set(modules), dtype=dtype)
 
 
@@ -157,7 +147,7 @@ def quantize_static(model: nn.Module, calibration: Iterable[Tensor], *, per_chan
     built from modules (see :func:`fusion_groups`); a QuantStub/DeQuantStub pair is added if absent."""
     engine = quantization_engine()
     q = torch.ao.quantization
-    with _quiet():
+    with quiet_quantization():
         m = copy.deepcopy(model).eval()
         groups = fusion_groups(m)
         if groups:
@@ -181,7 +171,7 @@ def prepare_qat(model: nn.Module) -> nn.Module:
     :func:`convert_qat`."""
     engine = quantization_engine()
     q = torch.ao.quantization
-    with _quiet():
+    with quiet_quantization():
         m = copy.deepcopy(model).train()
         groups = fusion_groups(m)
         if groups:
@@ -194,7 +184,7 @@ def prepare_qat(model: nn.Module) -> nn.Module:
 
 def convert_qat(model: nn.Module) -> nn.Module:
     """The int8 model from a QAT-trained one (a copy)."""
-    with _quiet():
+    with quiet_quantization():
         return torch.ao.quantization.convert(copy.deepcopy(model).eval())
 
 
@@ -206,41 +196,70 @@ def cast_model(model: nn.Module, dtype: torch.dtype) -> nn.Module:
     return copy.deepcopy(model).eval().to(dtype)
 
 
-class QuantMLP(nn.Sequential):
-    """An MLP built from modules only (Linear, ReLU, Dropout), so eager-mode quantisation can fuse it."""
-
-    def __init__(self, in_features: int, hidden: tuple[int, ...], out_features: int, dropout: float = 0.0):
-        if in_features < 1 or out_features < 1 or any(h < 1 for h in hidden):
-            raise ValueError(f"QuantMLP: sizes must be positive (got {in_features}, {hidden}, {out_features})")
-        layers: list[nn.Module] = [nn.Flatten()]
-        d = in_features
-        for h in hidden:
-            layers += [nn.Linear(d, h), nn.ReLU()]
-            if dropout:
-                layers.append(nn.Dropout(dropout))
-            d = h
-        layers.append(nn.Linear(d, out_features))
-        super().__init__(*layers)
+# ------------------------------------------------------------------------------ the comparison
+CASTS = {"fp16": torch.float16, "bf16": torch.bfloat16}
 
 
-class QuantCNN(nn.Sequential):
-    """Conv-BN-ReLU blocks with 2x2 max-pooling after each, then a Linear classifier; modules only.
+def int8_variants(model: nn.Module, calibration: Iterable[Tensor], qat_train: Callable[[nn.Module], object], *,
+                  casts: Iterable[str] = ("fp16", "bf16")) -> dict[str, tuple[nn.Module, torch.dtype | None]]:
+    """A trained fp32 ``model`` and its compressed copies, ``{name: (model, input dtype or None)}``: "fp32",
+    "dynamic" and "static" int8, "qat" (``qat_train(m)`` fine-tunes the fake-quantised copy in place, then
+    it is converted) and each of ``casts`` ("fp16", "bf16")."""
+    variants: dict[str, tuple[nn.Module, torch.dtype | None]] = {
+        "fp32": (model, None), "dynamic": (quantize_dynamic(model), None),
+        "static": (quantize_static(model, calibration), None)}
+    qat = prepare_qat(model)
+    qat_train(qat)
+    variants["qat"] = (convert_qat(qat), None)
+    for name in casts:
+        if name not in CASTS:
+            raise ValueError(f"casts must be among {', '.join(CASTS)} (got {name!r})")
+        variants[name] = (cast_model(model, CASTS[name]), CASTS[name])
+    return variants
 
-    Args: in_channels, image_size (square), widths (channels per block), num_classes, hidden (0: none).
-    """
 
-    def __init__(self, in_channels: int = 1, image_size: int = 28, widths: tuple[int, ...] = (32, 64),
-                 num_classes: int = 10, hidden: int = 128):
-        if image_size % (2 ** len(widths)):
-            raise ValueError(f"QuantCNN: image_size {image_size} must be divisible by 2**len(widths)={2 ** len(widths)}")
-        layers: list[nn.Module] = []
-        c, s = in_channels, image_size
-        for w in widths:
-            layers += [nn.Conv2d(c, w, 3, padding=1, bias=False), nn.BatchNorm2d(w), nn.ReLU(), nn.MaxPool2d(2)]
-            c, s = w, s // 2
-        layers.append(nn.Flatten())
-        if hidden:
-            layers += [nn.Linear(c * s * s, hidden), nn.ReLU(), nn.Linear(hidden, num_classes)]
-        else:
-            layers.append(nn.Linear(c * s * s, num_classes))
-        super().__init__(*layers)
+def compare_variants(variants: Mapping[str, tuple[nn.Module, torch.dtype | None]], test: tuple[Tensor, Tensor], *,
+                     latency_batch: int = 128, repeats: int = 10) -> list[dict]:
+    """One row per variant: test accuracy, MB on disk, median ms per batch of ``latency_batch`` at one thread;
+    every row after the first (the fp32 reference) also gets its size ratio, speed-up and accuracy drop.
+    A variant this CPU cannot run (an op without a half kernel) gets NaN and the error in "note"."""
+    x, y = test
+    rows, notes = [], []
+    for name, (model, dtype) in variants.items():
+        cast = (lambda t, dtype=dtype: t.to(dtype)) if dtype is not None else None
+        try:
+            with quiet_quantization():
+                acc = accuracy(predict(model, x, prep=cast), y)
+            ms = 1e3 * measure_latency(model, cast(x[:latency_batch]) if cast else x[:latency_batch], repeats=repeats)
+            note = ""
+        except (RuntimeError, NotImplementedError) as e:
+            acc, ms, note = math.nan, math.nan, str(e).splitlines()[0][:60]
+        rows.append({"variant": name, "test acc": acc, "MB": model_size_bytes(model) / 1e6, "ms / batch": ms})
+        notes.append(note)
+    ref = rows[0]
+    for r, note in zip(rows, notes):
+        if r is not ref:
+            r.update({"size ratio": ref["MB"] / r["MB"], "speedup": ref["ms / batch"] / r["ms / batch"],
+                      "acc drop": ref["test acc"] - r["test acc"]})
+        r["note"] = note
+    return rows
+
+
+def variant_figure(rows: list[dict]):
+    """Three panels (MB, ms per batch, test accuracy), one bar per variant and model (rows with a "model")."""
+    from deepcourse.viz import new_figure, style
+
+    kinds = list(dict.fromkeys(r["model"] for r in rows))
+    with style():
+        fig = new_figure((12, 3.5))
+        axes = fig.subplots(1, 3)
+        for ax, col in zip(axes, ("MB", "ms / batch", "test acc")):
+            for i, kind in enumerate(kinds):
+                sel = [r for r in rows if r["model"] == kind]
+                off = (i - (len(kinds) - 1) / 2) * 0.8 / len(kinds)
+                ax.bar([j + off for j in range(len(sel))], [r[col] for r in sel], width=0.8 / len(kinds), label=kind)
+                ax.set_xticks(range(len(sel)), [r["variant"] for r in sel], rotation=30)
+            ax.set_ylabel(col)
+        axes[0].legend(frameon=False)
+    return fig
+

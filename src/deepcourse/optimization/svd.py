@@ -11,6 +11,9 @@ and the layer becomes two linear layers with no nonlinearity between them: the f
 ``Sigma_t V_t^T`` ``(t, v)`` and no bias, the second has weight ``U_t`` ``(u, t)`` and ``W``'s bias.
 Parameters (and multiply-adds) fall from ``u v`` to ``t (u + v)``, a saving only when
 ``t < u v / (u + v)``.
+
+:func:`rank_sweep` factorises a trained network at a list of ranks and measures each copy's test
+accuracy, parameters, FLOPs and CPU latency.
 """
 
 from __future__ import annotations
@@ -22,8 +25,12 @@ from typing import Callable, Iterable
 import torch
 from torch import Tensor, nn
 
+from deepcourse.core import count_flops, eval_mode, predict
+from deepcourse.core.utils import num_threads
+from deepcourse.metrics import accuracy
+
 __all__ = ["truncated_svd", "svd_linear", "compress_linears", "truncation_error", "break_even_rank",
-           "rank_for_energy", "measure_latency", "dense_params"]
+           "rank_for_energy", "measure_latency", "dense_params", "rank_sweep"]
 
 
 def _check_rank(rank: int, full: int) -> int:
@@ -117,14 +124,44 @@ def compress_linears(model: nn.Module, rank: int | dict[str, int], skip: Iterabl
 def measure_latency(model: nn.Module, x: Tensor, repeats: int = 20, warmup: int = 3,
                     timer: Callable[[], float] = time.perf_counter) -> float:
     """Median wall time (seconds) of ``model(x)`` in eval mode over ``repeats`` calls, after ``warmup``."""
-    was = model.training
-    model.eval()
-    for _ in range(warmup):
-        model(x)
     times = []
-    for _ in range(repeats):
-        t0 = timer()
-        model(x)
-        times.append(timer() - t0)
-    model.train(was)
+    with eval_mode(model):
+        for _ in range(warmup):
+            model(x)
+        for _ in range(repeats):
+            t0 = timer()
+            model(x)
+            times.append(timer() - t0)
     return float(sorted(times)[len(times) // 2])
+
+
+def rank_sweep(model: nn.Module, x: Tensor, y: Tensor, ranks: Iterable[int], latency_x: Tensor, *,
+               rounds: int = 3, repeats: int = 5) -> tuple[dict, list[dict]]:
+    """Factorise every ``nn.Linear`` of ``model`` but the output layer at each rank (no fine-tuning) and
+    measure ``(x, y)`` accuracy, dense parameters, FLOPs per example and the latency of one ``latency_x``
+    batch on one CPU thread. Ranks above a layer's break-even rank leave it dense; a rank that leaves every
+    layer dense is dropped. Returns ``(dense, rows)``: the same measures for the model itself, and one row
+    per kept rank (``rank``, ``acc``, ``params``, ``flops``, ``latency_ms``).
+
+    Latency is measured in ``rounds`` over all models in turn, keeping each model's best median, so that
+    load from other processes on a shared machine hits every model alike."""
+    last = [n for n, m in model.named_modules() if isinstance(m, nn.Linear)][-1:]
+    base = {"acc": accuracy(predict(model, x), y), "params": dense_params(model),
+            "flops": count_flops(model, latency_x[:1])}
+    rows, smalls = [], []
+    for t in sorted(set(ranks)):
+        small = compress_linears(model, t, skip=last)
+        if dense_params(small) == base["params"]:  # above the break-even rank nothing is factorised
+            continue
+        smalls.append(small)
+        rows.append({"rank": t, "acc": accuracy(predict(small, x), y), "params": dense_params(small),
+                     "flops": count_flops(small, latency_x[:1])})
+    lats = [[] for _ in range(len(smalls) + 1)]
+    with num_threads(1):
+        for _ in range(rounds):
+            for i, m in enumerate([model] + smalls):
+                lats[i].append(measure_latency(m, latency_x, repeats=repeats, warmup=1))
+    base["latency_ms"] = 1e3 * min(lats[0])
+    for r, lat in zip(rows, lats[1:]):
+        r["latency_ms"] = 1e3 * min(lat)
+    return base, rows

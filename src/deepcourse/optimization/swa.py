@@ -18,19 +18,26 @@ cyclical or constant learning rate and average the weights visited at the end of
 The average is a point the network never visited, so its BatchNorm statistics are stale: one pass over
 the training data in train mode recomputes them (Algorithm 1, last line). We use
 ``torch.optim.swa_utils.AveragedModel`` for the running mean and ``update_bn`` for that pass.
+
+:func:`compare_schedules` trains one network three ways at the same budget (SGD with the SWA paper's
+schedule, SGDR, SGD then SWA) and returns the three final models.
 """
 
 from __future__ import annotations
 
+import copy
 import math
+from typing import Any, Callable
 
 import torch
-from torch import nn
+import torch.nn.functional as F
+from torch import Tensor, nn
 from torch.optim.swa_utils import AveragedModel, update_bn
 
-from deepcourse.core import Callback
+from deepcourse.core import Callback, LambdaCallback, TensorLoader, fit
 
-__all__ = ["sgdr_lr", "swa_cyclic_lr", "SGDRSchedule", "SWACallback", "AveragedModel", "update_bn"]
+__all__ = ["sgdr_lr", "swa_cyclic_lr", "swa_paper_sgd_lr", "SGDRSchedule", "SWACallback", "AveragedModel",
+           "update_bn", "train_sgd", "compare_schedules"]
 
 
 def sgdr_lr(epoch: float, lr_max: float, lr_min: float = 0.0, t0: float = 10, t_mult: float = 1) -> float:
@@ -49,6 +56,12 @@ def sgdr_lr(epoch: float, lr_max: float, lr_min: float = 0.0, t0: float = 10, t_
             t_cur -= t_i
             t_i *= t_mult
     return lr_min + (lr_max - lr_min) * (1 + math.cos(math.pi * t_cur / t_i)) / 2
+
+
+def swa_paper_sgd_lr(t: float) -> float:
+    """The SGD baseline's rate multiplier at fraction ``t`` of the budget (Izmailov et al. 2018, appendix):
+    1 for the first half, linear decay to 0.01 at 90 %, then flat."""
+    return 1.0 if t <= 0.5 else (1.0 - 0.99 * (t - 0.5) / 0.4 if t <= 0.9 else 0.01)
 
 
 def swa_cyclic_lr(i: int, alpha1: float, alpha2: float, cycle: int) -> float:
@@ -129,3 +142,87 @@ class SWACallback(Callback):
     def load_state_dict(self, s):
         self.swa_model.load_state_dict(s["swa"])
         self.lrs = s["lrs"]
+
+
+def train_sgd(model: nn.Module, x: Tensor, y: Tensor, run: Any, *, steps: int, lr: float, batch_size: int,
+              weight_decay: float = 0.0, lr_at: Callable[[int], float] | None = None,
+              augment: Callable[[Tensor], Tensor] | None = None, callbacks: tuple = (), name: str = "sgd",
+              seed_tag: str = "batches", optimizer: torch.optim.Optimizer | None = None):
+    """SGD (momentum 0.9) on cross-entropy for ``steps`` steps with :func:`deepcourse.core.fit`; the rate is
+    ``lr * lr_at(step)`` (per step) or set by a callback such as :class:`SWACallback` (which then needs the
+    ``optimizer``, built by the caller). Returns fit's state; the model keeps its final weights (the schedules
+    are compared at the end of the budget, as in the paper)."""
+    model.to(run.device).train()
+    opt = optimizer or torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9, weight_decay=weight_decay)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_at) if lr_at is not None else None
+
+    def step(batch):
+        xb, yb = batch
+        return {"loss": F.cross_entropy(model(augment(xb) if augment else xb), yb)}
+
+    loader = TensorLoader(x, y, batch_size=batch_size, seed=run.seed_for(seed_tag) % 2**31, device=run.device)
+    return fit(step, loader, max_steps=steps, model=model, optimizer=opt, scheduler=sched, scheduler_interval="step",
+               callbacks=callbacks, run=run, checkpoint_path=run.out / "checkpoints" / f"{name}.pt", log_prefix=f"{name}/")
+
+
+def compare_schedules(build: Callable[[], nn.Module], x: Tensor, y: Tensor, run: Any, *, epochs: int, lr: float,
+                      batch_size: int, weight_decay: float, swa_start: float, swa_lr: float, cycle_max: float | None = None,
+                      cycle_epochs: float = 1.0, t0: float = 1, t_mult: float = 2,
+                      augment: Callable[[Tensor], Tensor] | None = None,
+                      score: Callable[[nn.Module], float] | None = None) -> dict[str, Any]:
+    """One budget of ``epochs`` epochs, three schedules, the same initialisation (``build()`` after
+    ``run.manual_seed("init")``) and batch order:
+
+    * ``sgd``: :func:`swa_paper_sgd_lr`;
+    * ``sgdr``: :func:`sgdr_lr` with ``t0``, ``t_mult`` (end the budget at a restart);
+    * ``swa``: the ``sgd`` run's weights at ``swa_start`` of the budget, then the rest of the budget at the
+      constant rate ``swa_lr`` averaged once per epoch, or (``cycle_max`` given) cyclically from
+      ``cycle_max`` down to ``swa_lr`` every ``cycle_epochs``, averaged at each cycle's end; the
+      average's BatchNorm statistics are recomputed.
+
+    ``score(model)`` (e.g. test accuracy) is recorded for every set of weights folded into the average (its
+    BatchNorm statistics recomputed, as the average's are), to show what averaging adds.
+
+    Returns ``{"sgd", "sgdr", "swa", "swa_last", "swa_no_bn": models, "n_averaged", "member_scores",
+    "lrs": {name: [(step, lr)]}}``."""
+    spe = math.ceil(len(y) / batch_size)
+    total, start = epochs * spe, int(round(swa_start * epochs)) * spe
+    kw = dict(lr=lr, batch_size=batch_size, weight_decay=weight_decay, augment=augment)
+    every = max(1, total // 400)
+
+    def fresh() -> nn.Module:
+        run.manual_seed("init")
+        return build()
+
+    snap: dict = {}
+    sgd = fresh()
+    grab = LambdaCallback(on_step_end=lambda st, m: snap.setdefault("w", copy.deepcopy(sgd.state_dict()))
+                          if st.step == start else None)
+    train_sgd(sgd, x, y, run, steps=total, lr_at=lambda s: swa_paper_sgd_lr(s / total), callbacks=(grab,),
+              name="sgd", **kw)
+    sgdr = fresh()
+    train_sgd(sgdr, x, y, run, steps=total, lr_at=lambda s: sgdr_lr(s / spe, 1.0, 0.0, t0, t_mult), name="sgdr", **kw)
+    swa = fresh()
+    swa.load_state_dict(snap["w"])
+    a1, cycle = (swa_lr, spe) if cycle_max is None else (cycle_max, max(1, int(round(cycle_epochs * spe))))
+    opt = torch.optim.SGD(swa.parameters(), lr=a1, momentum=0.9, weight_decay=weight_decay)
+    cb = SWACallback(swa, opt, start_step=0, cycle=cycle, alpha1=a1, alpha2=swa_lr)
+    members: list[float] = []
+    bn_loader = TensorLoader(x, y, batch_size=256, shuffle=False, device=run.device)
+
+    def judge_member(st, m) -> None:  # each averaged set of weights alone, its BatchNorm recomputed like the average's
+        if score is not None and st.step % cycle == 0:
+            member = copy.deepcopy(swa)
+            update_bn(bn_loader, member, device=run.device)
+            members.append(score(member))
+
+    judge = LambdaCallback(on_step_end=judge_member)
+    train_sgd(swa, x, y, run, steps=total - start, callbacks=(cb, judge), name="swa", seed_tag="swa-batches",
+              optimizer=opt, **kw)
+    no_bn = copy.deepcopy(cb.swa_model.module)
+    avg = cb.finalize(bn_loader, run.device)
+    lrs = {"SGD": [(s, lr * swa_paper_sgd_lr(s / total)) for s in range(0, total, every)],
+           "SGDR": [(s, lr * sgdr_lr(s / spe, 1.0, 0.0, t0, t_mult)) for s in range(0, total, every)]}
+    lrs["SWA"] = [p for p in lrs["SGD"] if p[0] < start] + [(start + i, v) for i, v in enumerate(cb.lrs)][::every]
+    return {"sgd": sgd, "sgdr": sgdr, "swa": avg, "swa_last": swa, "swa_no_bn": no_bn,
+            "n_averaged": cb.n_averaged, "member_scores": members, "lrs": lrs}

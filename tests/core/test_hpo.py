@@ -1,5 +1,5 @@
-"""Optuna HPO: search spaces from dataclass configs, a study resumed after its process is SIGKILLed,
-two worker processes sharing one SQLite study."""
+"""deepcourse.core.hpo: search spaces from dataclass configs, a study resumed after its process is SIGKILLed,
+two worker processes sharing one SQLite study, storage recorded relative to the run folder."""
 
 from __future__ import annotations
 
@@ -10,17 +10,29 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
 optuna = pytest.importorskip("optuna")
 
 from deepcourse.core import param  # noqa: E402
-from deepcourse.optimization.hpo import (Choice, FloatRange, IntRange, best_so_far, finished_trials,  # noqa: E402
-                                         grid_points, make_sampler, open_study, optimize, run_workers, space_from_config,
-                                         sqlite_url, suggest_config, toy_objective_factory, worker_command, worker_env)
+from deepcourse.core.hpo import (Choice, FloatRange, IntRange, best_so_far, fail_dead_trials,  # noqa: E402
+                                 finished_trials, grid_points, make_sampler, open_study, optimize, run_workers,
+                                 space_from_config, sqlite_url, storage_label, suggest_config, worker_command,
+                                 worker_env)
 
-TOY = "deepcourse.optimization.hpo:toy_objective_factory"
+from ._hpo_objective import toy_objective_factory  # noqa: E402
+
+TOY = "tests.core._hpo_objective:toy_objective_factory"
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+def _workers_import_tests(monkeypatch):
+    """Worker processes import the toy objective from this tests package."""
+    old = os.environ.get("PYTHONPATH")
+    monkeypatch.setenv("PYTHONPATH", str(REPO) + (os.pathsep + old if old else ""))
 
 
 @dataclass
@@ -119,8 +131,6 @@ def test_two_workers_share_a_study(tmp_path):
 def test_trials_killed_before_their_first_heartbeat_are_failed(tmp_path):
     """A kill can land after a trial is created and before its heartbeat is written: Optuna's stale check
     cannot see such a trial, so ownership (host:pid) and age decide."""
-    from deepcourse.optimization.hpo import fail_dead_trials
-
     url = sqlite_url(tmp_path / "early.db")
     study = open_study("early", url, heartbeat=60)
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
@@ -141,3 +151,11 @@ def test_trials_killed_before_their_first_heartbeat_are_failed(tmp_path):
     objective, _ = toy_objective_factory()
     optimize(study, objective, 2)
     assert all("owner" in t.user_attrs for t in finished_trials(study))
+
+
+def test_storage_is_recorded_relative_to_the_run_folder(tmp_path):
+    url = sqlite_url(tmp_path / "run" / "study.db")
+    assert url.startswith("sqlite:////")  # absolute, so that workers started elsewhere find the file
+    assert storage_label(url, tmp_path / "run") == "study.db"
+    assert storage_label(url, tmp_path) == "run/study.db"
+    assert storage_label(url, tmp_path / "elsewhere") == url
