@@ -68,7 +68,7 @@ def micro(n: int, k: int = 10, d: int = 10, repeats: int = 5) -> dict:
 def pipeline(args) -> dict:
     from deepcourse.autoencoders.stacked import StackedDenoisingAE, encode_batched, finetune, pretrain_layerwise
     from deepcourse.clustering.dec import fit_dec, kmeans_init
-    from deepcourse.clustering.experiments import DECConfig, load_clustering_data
+    from deepcourse.clustering import DECConfig, load_points
     from deepcourse.core.utils import num_threads
     from deepcourse.metrics.clustering import cluster_acc, nmi
 
@@ -78,11 +78,11 @@ def pipeline(args) -> dict:
     mi = cfg.max_iter if args.max_iter is None else args.max_iter
     out: dict = {"config": {**cfg.__dict__, "pretrain_epochs": pe, "finetune_epochs": fe, "max_iter": mi}}
 
-    class _Root:  # load_clustering_data reads run.data_root only
+    class _Root:  # load_points reads run.data_root only
         data_root = Path(args.data_dir) if args.data_dir else None
 
     t = time.perf_counter()
-    x, y, _ = load_clustering_data("mnist", _Root())
+    x, y, _ = load_points("mnist", _Root())
     out["load_s"] = time.perf_counter() - t
     torch.manual_seed(0)
     with num_threads(args.threads):

@@ -5,7 +5,7 @@ import torch
 from torch import nn
 
 from deepcourse.clustering import ClusteringLayer, Regularisers, fit_dec, kmeans_init, most_confident
-from deepcourse.metrics.clustering import cluster_acc
+from deepcourse.metrics import cluster_acc
 
 
 def blobs(n_per=60, k=3, d=6, sep=4.0, seed=0):

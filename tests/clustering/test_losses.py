@@ -84,14 +84,7 @@ def test_knn_graph():
         L.knn_graph(x, 4)
 
 
-def test_augment_and_self_augmentation():
-    x = torch.arange(16.0).view(1, 16)
-    g = torch.Generator().manual_seed(0)
-    out = L.augment_images(x.repeat(50, 1), (4, 4), max_shift=1, noise=0.0, generator=g)
-    assert out.shape == (50, 16)
-    # each output is the image shifted by (dy, dx) in {-1, 0, 1}^2 with zero fill: one of 9 patterns
-    assert len({tuple(r.tolist()) for r in out}) > 1
-    assert any(torch.equal(r, x[0]) for r in out)
+def test_self_augmentation_loss():
     a = torch.tensor([[1.0, 0.0], [0.0, 2.0]])
     assert L.self_augmentation_loss(a, 3 * a).item() == pytest.approx(-1.0)
     assert L.self_augmentation_loss(a, torch.tensor([[0.0, 1.0], [1.0, 0.0]])).item() == pytest.approx(0.0)

@@ -1,15 +1,17 @@
 """Module 5: deep clustering (DEC, IDEC and the regularisers of the notes).
 
-Experiments live in :mod:`deepcourse.clustering.experiments` (imported by the registry, not here).
+:mod:`.losses` holds the clustering and regularisation losses, :mod:`.dec` the DEC algorithm, and
+:mod:`.dec_pipeline` the pipeline the experiments share (data, SDAE pretraining, the Table 2 comparison).
+Experiments live in the :mod:`deepcourse.clustering.experiments` package (imported by the registry, not here).
 """
 
 from __future__ import annotations
 
 from .dec import ClusteringLayer, DECResult, Regularisers, fit_dec, kmeans_init, most_confident
+from .dec_pipeline import DATASETS, DECConfig, compare_dec, load_points, percent, pretrain_sdae, run_dec
 from .losses import (
     ALPHA_SCHEDULES,
     alpha_schedule,
-    augment_images,
     balance_loss,
     cluster_distribution,
     cluster_size_prior_loss,
@@ -27,7 +29,8 @@ from .losses import (
 
 __all__ = [
     "ClusteringLayer", "DECResult", "Regularisers", "fit_dec", "kmeans_init", "most_confident",
-    "ALPHA_SCHEDULES", "alpha_schedule", "augment_images", "balance_loss", "cluster_distribution",
+    "DATASETS", "DECConfig", "compare_dec", "load_points", "percent", "pretrain_sdae", "run_dec",
+    "ALPHA_SCHEDULES", "alpha_schedule", "balance_loss", "cluster_distribution",
     "cluster_size_prior_loss", "kl_clustering_loss", "kmeans_loss", "knn_graph", "locality_loss",
     "pairwise_sq_dists", "reconstruction_loss", "self_augmentation_loss", "soft_assignment",
     "target_distribution", "zipf_prior",

@@ -27,8 +27,9 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from deepcourse.autoencoders.stacked import encode_batched
-from deepcourse.metrics.clustering import cluster_acc, nmi
+from deepcourse.autoencoders import encode_batched
+from deepcourse.data.transforms import shift_and_noise
+from deepcourse.metrics import cluster_acc, nmi
 
 from . import losses as L
 
@@ -115,13 +116,17 @@ def kmeans_init(z: Tensor, n_clusters: int, n_init: int = 20, seed: int = 0) -> 
     Returns ``(centroids (K, d) float32, labels (N,) int64)``.
     """
     from sklearn.cluster import KMeans
+    from threadpoolctl import threadpool_limits
 
     if not isinstance(n_clusters, int) or isinstance(n_clusters, bool) or not 1 <= n_clusters <= len(z):
         raise ValueError(f"n_clusters must be an int in [1, N={len(z)}], got {n_clusters!r}")
     if n_init < 1:
         raise ValueError(f"n_init must be >= 1, got {n_init}")
     km = KMeans(n_clusters=n_clusters, n_init=n_init, random_state=seed)
-    labels = km.fit_predict(z.detach().cpu().double().numpy())
+    # as many OpenMP threads as torch uses: scikit-learn's default (every core) spin-waits for busy cores and
+    # ran 3x slower on a loaded 2-core machine
+    with threadpool_limits(torch.get_num_threads()):
+        labels = km.fit_predict(z.detach().cpu().double().numpy())
     return torch.from_numpy(km.cluster_centers_).float(), torch.from_numpy(labels).long()
 
 
@@ -277,7 +282,7 @@ def fit_dec(
                 z_nb = enc(data[nb_idx.reshape(-1)]).view(len(idx), nb_idx.shape[1], -1)  # (B, k, d)
                 loss = loss + regs.locality * L.locality_loss(z, z_nb, sim)
             if regs.self_augmentation > 0:
-                z_aug = enc(L.augment_images(xb, regs.image_shape, regs.augment_shift, regs.augment_noise, g))  # (B, d)
+                z_aug = enc(shift_and_noise(xb, regs.image_shape, regs.augment_shift, regs.augment_noise, g))  # (B, d)
                 loss = loss + regs.self_augmentation * L.self_augmentation_loss(z, z_aug)
             if not torch.isfinite(loss):
                 raise FloatingPointError(f"non-finite DEC loss at iteration {it + 1}; lower lr (now {lr})")

@@ -13,7 +13,8 @@ Non-clustering regularisers:
 * :func:`balance_loss`: ``KL(G || U)`` with ``g_k = (1/N) sum_i q_ik`` (Aljalbout et al. 2018).
 * :func:`cluster_size_prior_loss` / :func:`zipf_prior`: ``KL(G || F)`` with ``F`` a Zipf law on ranks.
 * :func:`locality_loss`: ``sum_i sum_{j in N_k(i)} s(x_i, x_j) ||z_i - z_j||^2`` (Aljalbout et al. 2018).
-* :func:`self_augmentation_loss`: ``-(1/N) sum s(f(x), f(T(x)))`` (Hu et al. 2017).
+* :func:`self_augmentation_loss`: ``-(1/N) sum s(f(x), f(T(x)))`` (Hu et al. 2017); ``T`` is
+  :func:`deepcourse.data.transforms.shift_and_noise`.
 * :func:`reconstruction_loss` and :func:`alpha_schedule`: IDEC (Guo et al. 2017) combines
   ``alpha L_c + (1 - alpha) L_n`` with alpha pretrain-then-finetune, joint or ramped.
 """
@@ -28,7 +29,7 @@ from torch import Tensor
 __all__ = [
     "pairwise_sq_dists", "kmeans_loss", "soft_assignment", "target_distribution", "kl_clustering_loss",
     "cluster_distribution", "balance_loss", "zipf_prior", "cluster_size_prior_loss", "knn_graph",
-    "locality_loss", "augment_images", "self_augmentation_loss", "reconstruction_loss", "alpha_schedule",
+    "locality_loss", "self_augmentation_loss", "reconstruction_loss", "alpha_schedule",
     "ALPHA_SCHEDULES",
 ]
 
@@ -177,28 +178,6 @@ def locality_loss(z: Tensor, z_neighbours: Tensor, sim: Tensor) -> Tensor:
         raise ValueError(f"sim must be (N, k) = {tuple(z_neighbours.shape[:2])}, got {tuple(sim.shape)}")
     d2 = ((z[:, None, :] - z_neighbours) ** 2).sum(-1)  # (N, k)
     return (sim * d2).sum(1).mean()
-
-
-def augment_images(x: Tensor, shape: tuple[int, int], max_shift: int = 2, noise: float = 0.05,
-                   generator: torch.Generator | None = None) -> Tensor:
-    """A random transformation ``T(x)`` for self-augmentation: each image shifted by up to ``max_shift``
-    pixels (a different integer shift per image, zero fill) plus Gaussian noise of std ``noise``.
-
-    ``x``: (N, H*W) flattened images, ``shape``: (H, W). Vectorised with one gather per batch.
-    """
-    h, w = shape
-    if x.ndim != 2 or x.shape[1] != h * w:
-        raise ValueError(f"x must be (N, H*W) = (N, {h * w}) for shape {shape}, got {tuple(x.shape)}")
-    n = x.shape[0]
-    img = torch.nn.functional.pad(x.view(n, h, w), (max_shift,) * 4)  # (N, H+2s, W+2s)
-    dy = torch.randint(0, 2 * max_shift + 1, (n,), generator=generator)
-    dx = torch.randint(0, 2 * max_shift + 1, (n,), generator=generator)
-    rows = (dy[:, None] + torch.arange(h)[None]).to(x.device)  # (N, H)
-    cols = (dx[:, None] + torch.arange(w)[None]).to(x.device)  # (N, W)
-    out = img[torch.arange(n, device=x.device)[:, None, None], rows[:, :, None], cols[:, None, :]]  # (N, H, W)
-    if noise > 0:
-        out = out + noise * torch.randn(out.shape, generator=generator).to(x)
-    return out.reshape(n, h * w)
 
 
 def self_augmentation_loss(a: Tensor, b: Tensor) -> Tensor:

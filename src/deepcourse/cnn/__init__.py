@@ -1,10 +1,10 @@
 """Module 1.1: advanced CNNs, ResNet and PreAct ResNet, WideResNet, DenseNet-BC, MobileNet v1/v2,
 Squeeze-and-Excitation, U-Net, the residual image-to-image generator, and the small networks of the
 lottery-ticket paper. Every model is registered in :mod:`deepcourse.core.models` (importing a model
-module registers it); the ``cnn-cifar10`` experiment lives in :mod:`deepcourse.cnn.experiments`.
+module registers it). :class:`ConvNet` is the project's one small CNN. Augmentations live in
+:mod:`deepcourse.data.transforms`; the ``cnn-cifar10`` experiment in :mod:`deepcourse.cnn.experiments`.
 """
 
-from .augment import cifar_augment, random_crop, random_hflip
 from .densenet import DenseBlock, DenseLayer, DenseNet, Transition, densenet_bc
 from .generator import ResnetBlock, ResnetGenerator
 from .mobilenet import DepthwiseSeparable, InvertedResidual, MobileNetV1, MobileNetV2, mobilenet_v1, mobilenet_v2, se_mobilenet_v2
@@ -16,7 +16,6 @@ from .unet import DoubleConv, MCDropout, UNet
 from .wideresnet import WideBlock, WideResNet, wide_resnet
 
 __all__ = [
-    "cifar_augment", "random_crop", "random_hflip",
     "DenseBlock", "DenseLayer", "DenseNet", "Transition", "densenet_bc",
     "ResnetBlock", "ResnetGenerator",
     "DepthwiseSeparable", "InvertedResidual", "MobileNetV1", "MobileNetV2", "mobilenet_v1", "mobilenet_v2", "se_mobilenet_v2",

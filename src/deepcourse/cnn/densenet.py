@@ -20,7 +20,8 @@ from torch import Tensor, nn
 
 from deepcourse.core.models import register_model
 
-from ._common import check_classifier_args, check_positive_int, check_prob, init_weights
+from .checks import check_classifier_args, check_positive_int, check_prob
+from .init import init_weights
 
 __all__ = ["DenseLayer", "DenseBlock", "Transition", "DenseNet", "densenet_bc"]
 

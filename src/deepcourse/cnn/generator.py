@@ -14,7 +14,8 @@ from torch import Tensor, nn
 
 from deepcourse.core.models import register_model
 
-from ._common import check_positive_int, check_prob, init_weights
+from .checks import check_positive_int, check_prob
+from .init import init_weights
 from .unet import make_norm
 
 __all__ = ["ResnetBlock", "ResnetGenerator"]

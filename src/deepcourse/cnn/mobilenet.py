@@ -26,10 +26,21 @@ from torch import Tensor, nn
 
 from deepcourse.core.models import register_model
 
-from ._common import check_classifier_args, check_prob, check_se, init_weights, make_divisible
+from .checks import check_classifier_args, check_prob, check_se
+from .init import init_weights
 from .se import make_se
 
 __all__ = ["DepthwiseSeparable", "InvertedResidual", "MobileNetV1", "MobileNetV2", "mobilenet_v1", "mobilenet_v2", "se_mobilenet_v2"]
+
+
+def make_divisible(value: float, divisor: int = 8, min_value: int | None = None) -> int:
+    """Round ``value`` to the nearest multiple of ``divisor`` without losing more than 10 % of it (the
+    channel rounding of the MobileNet v2 reference code, used with the width multiplier)."""
+    min_value = divisor if min_value is None else min_value
+    out = max(min_value, int(value + divisor / 2) // divisor * divisor)
+    if out < 0.9 * value:
+        out += divisor
+    return out
 
 
 def _act(name: str) -> nn.Module:

@@ -24,7 +24,8 @@ from torch import Tensor, nn
 
 from deepcourse.core.models import register_model
 
-from ._common import check_positive_int, check_prob, check_se, init_weights
+from .checks import check_positive_int, check_prob, check_se
+from .init import init_weights
 from .se import make_se
 
 __all__ = ["MCDropout", "DoubleConv", "UNet", "make_norm"]

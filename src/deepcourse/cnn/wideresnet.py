@@ -16,7 +16,8 @@ from torch import Tensor, nn
 
 from deepcourse.core.models import register_model
 
-from ._common import check_classifier_args, check_positive_int, check_prob, check_se, init_weights
+from .checks import check_classifier_args, check_positive_int, check_prob, check_se
+from .init import init_weights
 from .se import make_se
 
 __all__ = ["WideBlock", "WideResNet", "wide_resnet"]

@@ -1,4 +1,4 @@
-"""Tensor-side CIFAR augmentation: random crop with zero padding, horizontal flips."""
+"""Tensor-side augmentation (src/deepcourse/data/transforms.py): crops, flips, noise, self-augmentation's T(x)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from deepcourse.cnn import cifar_augment, random_crop, random_hflip
+from deepcourse.data.transforms import cifar_augment, gaussian_noise, random_crop, random_hflip, shift_and_noise
 
 
 def test_crop_is_a_window_of_the_padded_image():
@@ -40,8 +40,30 @@ def test_reproducible_with_a_generator():
     assert torch.equal(a, b)
 
 
+def test_gaussian_noise_scale_and_zero():
+    x = torch.zeros(20_000)
+    assert torch.equal(gaussian_noise(x, 0.0), x)
+    out = gaussian_noise(x, 0.5, torch.Generator().manual_seed(0))
+    assert out.std().item() == pytest.approx(0.5, rel=0.05)
+
+
+def test_shift_and_noise_shifts_each_image_with_zero_fill():
+    x = torch.arange(1.0, 17.0).view(1, 16)
+    out = shift_and_noise(x.repeat(50, 1), (4, 4), max_shift=1, noise=0.0, generator=torch.Generator().manual_seed(0))
+    assert out.shape == (50, 16)
+    padded = F.pad(x.view(1, 4, 4), (1, 1, 1, 1))[0]  # (6, 6)
+    windows = {tuple(padded[dy:dy + 4, dx:dx + 4].flatten().tolist()) for dy in range(3) for dx in range(3)}
+    seen = {tuple(r.tolist()) for r in out}
+    assert seen <= windows and len(seen) > 1  # each output one of the 9 shifts, and not all the same
+    assert tuple(x[0].tolist()) in seen
+
+
 def test_bad_input():
     with pytest.raises(ValueError, match="padding"):
         random_crop(torch.zeros(1, 1, 4, 4), -1)
     with pytest.raises(ValueError, match="batch of images"):
         random_crop(torch.zeros(4, 4), 1)
+    with pytest.raises(ValueError, match="std"):
+        gaussian_noise(torch.zeros(3), -1.0)
+    with pytest.raises(ValueError, match="H\\*W"):
+        shift_and_noise(torch.zeros(2, 15), (4, 4))

@@ -1,0 +1,40 @@
+"""dec-mnist, dec-usps, dec-fashion (src/deepcourse/clustering/experiments/deep_embedded_clustering.py): each on
+its own data set, the Table 2 rows, the paper column only on the whole set, figures. The quick floors are checked
+by the platform test (tests/test_experiments.py)."""
+
+from __future__ import annotations
+
+from deepcourse.core.registry import get
+
+from . import tiny
+
+NAMES = ("dec-mnist", "dec-usps", "dec-fashion")
+
+
+def test_each_preset_clusters_its_own_data():
+    datasets = {name: (get(name).config("quick").dataset, get(name).config("full").dataset) for name in NAMES}
+    assert datasets == {"dec-mnist": ("mnist", "mnist"), "dec-usps": ("usps", "usps"),
+                        "dec-fashion": ("fashion-mnist", "fashion-mnist")}
+    for name in NAMES:
+        exp = get(name)
+        assert exp.module == "5" and exp.primary in exp.floor and 0 < exp.config("quick").subset
+        assert exp.config("full").subset == 0  # the paper clusters every image
+
+
+def test_table_rows_and_figures_on_a_subset(run_tiny):
+    s, tables, _ = run_tiny("dec-mnist", *tiny(subset=300), raise_errors=True)
+    m = s["metrics"]
+    assert {"acc_kmeans", "acc_ae_kmeans", "acc_dec_nobp", "acc_dec", "nmi_dec", "dec_gain"} <= set(m)
+    assert 0 <= m["acc_dec"] <= 100 and 0 <= m["nmi_dec"] <= 1  # ACC in %, as the paper's table
+    assert abs(m["dec_gain"] - (m["acc_dec"] - m["acc_ae_kmeans"])) < 1e-6
+    rows = tables[0]["rows"]
+    assert [r["method"] for r in rows][0] == "k-means on pixels" and rows[-1]["method"] == "DEC"
+    assert "ACC % (paper)" not in rows[0]  # a 300-image subset is not the paper's data
+    assert {"figures/latent_over_dec.png", "figures/most_confident.png",
+            "figures/accuracy_over_iterations.png"} <= set(s["figures"])
+
+
+def test_paper_column_on_the_whole_set(run_tiny):
+    _, tables, _ = run_tiny("dec-mnist", *tiny(subset=0, max_iter=5), raise_errors=True)
+    rows = {r["method"]: r for r in tables[0]["rows"]}
+    assert rows["DEC"]["ACC % (paper)"] == 84.3 and rows["k-means on pixels"]["ACC % (paper)"] == 53.49

@@ -1,0 +1,36 @@
+"""The DEC pipeline (src/deepcourse/clustering/dec_pipeline.py): data, SDAE pretraining, seeding."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from deepcourse.clustering import DECConfig, load_points, pretrain_sdae
+from deepcourse.core import Run
+
+
+def test_load_points_digits_flat_in_unit_range():
+    x, y, shape = load_points("digits")
+    assert x.shape == (1797, 64) and y.shape == (1797,) and shape == (8, 8)
+    assert 0.0 <= x.min() and x.max() <= 1.0 and x.dtype == torch.float32
+    xs, ys, _ = load_points("digits", subset=300)
+    assert len(xs) == 300 and torch.bincount(ys).min() >= 25  # stratified: every class present
+    assert torch.equal(xs, load_points("digits", subset=300)[0])  # fixed, whatever the seed
+
+
+def test_bad_dataset_name():
+    with pytest.raises(ValueError, match="dataset must be one of"):
+        load_points("cifar")
+
+
+def test_pretrain_sdae_is_seeded_by_the_run(tmp_path, monkeypatch):
+    monkeypatch.setenv("DEEPCOURSE_TENSORBOARD", "0")
+    x, _, _ = load_points("digits", subset=200)
+    cfg = DECConfig(dataset="digits", hidden=(16,), embed=3, pretrain_epochs=1, finetune_epochs=1, ae_batch=50)
+
+    def codes(seed: int, sub: str) -> torch.Tensor:
+        run = Run(tmp_path / sub, seed=seed, progress=False)
+        return pretrain_sdae(cfg, x, run).encode(x[:5]).detach()
+
+    assert torch.equal(codes(0, "a"), codes(0, "b"))
+    assert not torch.equal(codes(0, "c"), codes(1, "d"))
