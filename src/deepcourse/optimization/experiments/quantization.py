@@ -37,8 +37,9 @@ class QuantizationConfig:
 
 @experiment(
     name="quantization", module="9", title="int8 quantisation: dynamic, static and QAT vs fp32 and fp16",
-    paper=Reference("Jacob et al. 2018; issue target: static int8 >= 3.5x smaller, >= 1.5x faster, <= 1 point "
-                    "accuracy loss", {"cnn_size_ratio_static": 3.5, "cnn_speedup_static": 1.5}),
+    paper=Reference("Jacob et al. 2018; project target: static int8 >= 3.5x smaller, >= 1.5x faster, <= 1 point "
+                    "accuracy loss", {},
+                    context={"target: static int8 CNN size ratio": 3.5, "target: static int8 CNN speed-up": 1.5}),
     quick=QuantizationConfig(),
     full=QuantizationConfig(subset=None, test_subset=None, mlp_hidden=(1024, 1024), cnn_widths=(32, 64),
                             cnn_hidden=256, epochs=3, batch_size=128, calib_batches=32, casts=("fp16", "bf16"),
