@@ -26,7 +26,9 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from torch import Tensor, nn
 
-from deepcourse.viz.figures import DPI, STYLE
+from deepcourse.core import eval_mode
+from deepcourse.viz import new_figure
+from deepcourse.viz.figures import STYLE
 
 __all__ = [
     "pca_2d",
@@ -53,8 +55,6 @@ def _np(x: Any, name: str) -> np.ndarray:
     return arr
 
 
-def _figure(figsize: tuple[float, float]) -> Figure:
-    return Figure(figsize=figsize, dpi=DPI, layout="tight")
 
 
 def pca_2d(z: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -117,7 +117,7 @@ def latent_scatter(z: Any, labels: Any = None, title: str | None = None, ax: Axe
     """
     p, xl, yl = _project(z)
     with matplotlib.rc_context(STYLE):
-        fig = _figure((5.0, 4.4)) if ax is None else ax.figure
+        fig = new_figure((5.0, 4.4)) if ax is None else ax.figure
         ax = fig.add_subplot() if ax is None else ax
         _scatter(ax, p, labels, s)
         ax.set_xlabel(xl)
@@ -176,19 +176,13 @@ def _decoder_latent_dim(decoder: Any, latent_dim: int | None) -> int:
     return d
 
 
-@torch.no_grad()
 def _decode(decoder: Callable[[Tensor], Tensor], z: Tensor, apply_sigmoid: bool) -> Tensor:
-    was = decoder.training if isinstance(decoder, nn.Module) else None
-    if was is not None:
-        decoder.eval()
-        p = next(decoder.parameters(), None)
-        if p is not None:
-            z = z.to(p.device, p.dtype)
-    try:
+    mods = [decoder] if isinstance(decoder, nn.Module) else []
+    p = next(decoder.parameters(), None) if mods else None
+    if p is not None:
+        z = z.to(p.device, p.dtype)
+    with eval_mode(*mods):
         out = decoder(z)
-    finally:
-        if was is not None:
-            decoder.train(was)
     if isinstance(out, (tuple, list)):
         out = out[0]
     return torch.sigmoid(out) if apply_sigmoid else out
@@ -219,7 +213,7 @@ def quantile_grid(decoder: Callable[[Tensor], Tensor], n: int = 15, lo: float = 
     imgs = _images(_decode(decoder, z, apply_sigmoid), image_shape, "decoded images")  # (n*n, H, W[, 3])
     grid = _mosaic(imgs, n, n)
     with matplotlib.rc_context({**STYLE, "axes.grid": False}):
-        fig = _figure((min(0.5 * n + 1.0, 9.0), min(0.5 * n + 1.0, 9.0)))
+        fig = new_figure((min(0.5 * n + 1.0, 9.0), min(0.5 * n + 1.0, 9.0)))
         ax = fig.add_subplot()
         ax.imshow(grid, cmap="gray", vmin=0, vmax=1)
         h, w = imgs.shape[1:3]
@@ -247,7 +241,6 @@ def encode_mean(encoder: Callable[[Tensor], Any], x: Tensor) -> Tensor:
     return out
 
 
-@torch.no_grad()
 def interpolate(encoder: Callable[[Tensor], Any], decoder: Callable[[Tensor], Tensor], x_a: Tensor, x_b: Tensor,
                 steps: int = 10, mode: str = "linear", apply_sigmoid: bool = False) -> Tensor:
     """Decode ``steps`` evenly spaced points on the path from f(x_a) to f(x_b).
@@ -264,10 +257,7 @@ def interpolate(encoder: Callable[[Tensor], Any], decoder: Callable[[Tensor], Te
     if x_a.shape != x_b.shape:
         raise ValueError(f"x_a and x_b must have the same shape, got {tuple(x_a.shape)} and {tuple(x_b.shape)}")
     mods = [m for m in (encoder, decoder) if isinstance(m, nn.Module)]
-    modes = [m.training for m in mods]
-    for m in mods:
-        m.eval()
-    try:
+    with eval_mode(*mods):
         za, zb = encode_mean(encoder, x_a), encode_mean(encoder, x_b)  # (B, d)
         t = torch.linspace(0, 1, steps, device=za.device, dtype=za.dtype).view(1, steps, 1)  # (1, T, 1)
         a, b = za[:, None], zb[:, None]  # (B, 1, d)
@@ -280,9 +270,6 @@ def interpolate(encoder: Callable[[Tensor], Any], decoder: Callable[[Tensor], Te
             z = torch.where(so.abs() < 1e-6, (1 - t) * a + t * b,
                             torch.sin((1 - t) * omega) / so * a + torch.sin(t * omega) / so * b)
         out = _decode(decoder, z.reshape(-1, z.shape[-1]), apply_sigmoid)  # (B*T, ...)
-    finally:
-        for m, was in zip(mods, modes):
-            m.train(was)
     return out.reshape(za.shape[0], steps, *out.shape[1:])
 
 
@@ -302,7 +289,7 @@ def interpolation_strip(encoder: Callable[[Tensor], Any], decoder: Callable[[Ten
     rows = np.concatenate([ends_a[:, None], dec, ends_b[:, None]], axis=1)  # (B, T + 2, H, W[, 3])
     grid = _mosaic(rows.reshape(-1, *rows.shape[2:]), bsz, steps + 2)
     with matplotlib.rc_context({**STYLE, "axes.grid": False}):
-        fig = _figure((min(0.6 * (steps + 2) + 0.5, 12.0), 0.6 * bsz + 0.8))
+        fig = new_figure((min(0.6 * (steps + 2) + 0.5, 12.0), 0.6 * bsz + 0.8))
         ax = fig.add_subplot()
         ax.imshow(grid, cmap="gray", vmin=0, vmax=1)
         ax.set_xticks([1 + w / 2, 1 + (steps + 1) * (w + 1) + w / 2], ["x_a", "x_b"])
@@ -324,7 +311,7 @@ def latent_snapshots(snapshots: Sequence[tuple[int, Any, Any]], title: str | Non
     cols = min(k, cols or 6)
     rows = math.ceil(k / cols)
     with matplotlib.rc_context(STYLE):
-        fig = _figure((2.6 * cols + 0.8, 2.5 * rows + (0.4 if title else 0)))
+        fig = new_figure((2.6 * cols + 0.8, 2.5 * rows + (0.4 if title else 0)))
         for i, (epoch, z, labels) in enumerate(snapshots):
             ax = fig.add_subplot(rows, cols, i + 1)
             p, xl, yl = _project(z)
@@ -354,7 +341,7 @@ def reconstruction_grid(x: Any, x_hat: Any, n: int = 10, image_shape: Sequence[i
     imgs = [_images(r[:m], image_shape, name) for r, name in zip(rows_in, row_labels)]
     grid = _mosaic(np.concatenate(imgs), len(imgs), m)
     with matplotlib.rc_context({**STYLE, "axes.grid": False}):
-        fig = _figure((max(0.7 * m + 1.2, 3.0), 0.75 * len(imgs) + 0.6))
+        fig = new_figure((max(0.7 * m + 1.2, 3.0), 0.75 * len(imgs) + 0.6))
         ax = fig.add_subplot()
         ax.imshow(grid, cmap="gray", vmin=0, vmax=1)
         h = imgs[0].shape[1]

@@ -36,6 +36,7 @@ __all__ = [
     "SigmoidEncoder",
     "LinearAutoencoder",
     "dense_autoencoder",
+    "sigmoid_autoencoder",
     "reconstruction_loss",
     "sparse_penalty",
     "contractive_penalty",
@@ -77,6 +78,10 @@ class Autoencoder(nn.Module):
             x_hat = x_hat.reshape(x.shape)
         return x_hat, z
 
+    def reconstruct(self, x: Tensor) -> Tensor:
+        """g(f(x)) alone, shaped like ``x`` (for :func:`deepcourse.core.predict`)."""
+        return self(x)[0]
+
 
 @register_model("ae-sigmoid-encoder", example_input=lambda: torch.randn(4, 16), small=dict(in_features=16, out_features=3))
 class SigmoidEncoder(nn.Module):
@@ -104,6 +109,13 @@ class LinearAutoencoder(Autoencoder):
         if latent_dim > in_features:
             raise ValueError(f"latent_dim must be <= in_features ({in_features}), got {latent_dim}")
         super().__init__(nn.Linear(in_features, latent_dim, bias=bias), nn.Linear(latent_dim, in_features, bias=bias))
+
+
+@register_model("ae-sigmoid", example_input=lambda: torch.rand(4, 16), small=dict(in_features=16, hidden=3))
+def sigmoid_autoencoder(in_features: int, hidden: int) -> Autoencoder:
+    """One sigmoid layer each way, z = sigmoid(W x + b), x_hat = sigmoid(W' z + b'): the autoencoder of
+    Vincent et al. 2008 and Rifai et al. 2011, on which ``ae-regularisers`` compares the four objectives."""
+    return Autoencoder(SigmoidEncoder(in_features, hidden), nn.Sequential(nn.Linear(hidden, in_features), nn.Sigmoid()))
 
 
 @register_model("ae-dense", example_input=lambda: torch.rand(4, 64),
@@ -310,15 +322,15 @@ def linear_ae_pca(x: Tensor, latent_dim: int, *, steps: int = 2000, lr: float = 
     xc = x - x.mean(0, keepdim=True)  # centred: no biases needed
     device = run.device if run is not None else torch.device("cpu")
     model = LinearAutoencoder(xc.shape[1], latent_dim, bias=False).to(device)
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    opt = torch.optim.Adam(model.parameters(), lr=lr, foreach=True)
     if batch_size and gram:
         raise ValueError("gram=True replaces the full batch; it cannot be combined with batch_size")
+    _, s_, vh = torch.linalg.svd(xc.double(), full_matrices=False)  # xc = U S V^T, one SVD for PCA and gram
     if batch_size:
         loader: Any = TensorLoader(xc, batch_size=batch_size, shuffle=True, seed=seed)
     else:  # full batch; an "epoch" of 100 steps keeps fit's per-epoch checkpoints and logs rare
         data = xc
         if gram:
-            _, s_, vh = torch.linalg.svd(xc.double(), full_matrices=False)  # xc = U S V^T
             data = (math.sqrt(len(s_) / len(xc)) * s_[:, None] * vh).to(xc.dtype)  # (r, D): R^T R / r = X^T X / N
         loader = _FullBatch(data, min(100, steps))
     epochs = max(1, math.ceil(steps / len(loader)))
@@ -331,7 +343,7 @@ def linear_ae_pca(x: Tensor, latent_dim: int, *, steps: int = 2000, lr: float = 
     fit(step, loader, max_steps=steps, model=model, optimizer=opt, scheduler=sched, scheduler_interval="step",
         run=run, desc="linear AE", log_every=max(1, steps // 50), log_prefix=log_prefix)
     model.eval().cpu()
-    pca, _ = pca_basis(xc, latent_dim)
+    pca = vh[:latent_dim].T.to(xc.dtype)  # (D, k): the top principal directions, as pca_basis gives them
     with torch.no_grad():
         mse_ae = float(reconstruction_loss(model(xc)[0], xc))
         mse_pca = float(reconstruction_loss(xc @ pca @ pca.T, xc))

@@ -105,10 +105,12 @@ def _check_x(model: StackedDenoisingAE, x: Tensor, name: str = "x") -> Tensor:
     return x
 
 
-@torch.no_grad()
 def encode_batched(fn: Any, x: Tensor, batch_size: int = 4096) -> Tensor:
-    """Apply ``fn`` to ``x`` in chunks without gradients (memory stays bounded on 70k samples)."""
-    return torch.cat([fn(x[i:i + batch_size]) for i in range(0, len(x), batch_size)])
+    """``fn(x)`` in chunks without gradients (memory stays bounded on 70k samples), on ``x``'s device:
+    :func:`deepcourse.core.predict` (eval mode for an ``nn.Module``) kept on the data's device."""
+    from deepcourse.core import predict
+
+    return predict(fn, x, batch_size, device=x.device).to(x.device)
 
 
 def _optimizer(params, name: str, lr: float) -> torch.optim.Optimizer:

@@ -35,6 +35,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from deepcourse.core import eval_mode
 from deepcourse.core.models import register_model
 
 __all__ = [
@@ -290,20 +291,18 @@ def train_vae(model: VAE, x: Tensor, *, epochs: int, batch_size: int = 100, lr: 
     _check_vae(model)
     _check_int("epochs", epochs, 0)
     loader = TensorLoader(x, batch_size=batch_size, shuffle=True, seed=seed)
-    opt = torch.optim.Adam(model.parameters(), lr=lr, betas=(beta1, 0.999))
+    # foreach: one fused update per step instead of one per tensor (a third of the time of small CPU models)
+    opt = torch.optim.Adam(model.parameters(), lr=lr, betas=(beta1, 0.999), foreach=True)
     sched = lr_schedule(opt) if lr_schedule is not None else None
     ckpt = None if run is None else run.out / (f"checkpoint_{name.strip('/')}.pt" if name else "checkpoint.pt")
     return fit(VAEStep(model, binarize), loader, epochs=epochs, model=model, optimizer=opt, scheduler=sched, run=run,
                desc=name.strip("/") or "vae", checkpoint_path=ckpt, log_prefix=name, callbacks=callbacks, device=device)
 
 
-@torch.no_grad()
 def evaluate_vae(model: VAE, x: Tensor, batch_size: int = 500) -> dict[str, float]:
     """Mean ELBO terms over ``x`` (nats per example): ``elbo``, ``rec``, ``kl``, ``neg_elbo``."""
-    was = model.training
-    model.eval()
-    parts = [elbo(model, xb) for xb in x.split(batch_size)]
-    model.train(was)
+    with eval_mode(model):
+        parts = [elbo(model, xb) for xb in x.split(batch_size)]
     rec = torch.cat([p.rec for p in parts]).mean().item()
     kl = torch.cat([p.kl for p in parts]).mean().item()
     return {"elbo": rec - kl, "rec": rec, "kl": kl, "neg_elbo": kl - rec}

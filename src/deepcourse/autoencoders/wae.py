@@ -196,8 +196,8 @@ def wae_gan_optimizers(model: WAE, disc: nn.Module, lr: float = 1e-3, lr_d: floa
     """Adam(beta1 = 0.5) with lr 1e-3 for the encoder-decoder and 5e-4 for the adversary
     (Tolstikhin et al. 2018, Section 4)."""
     betas = (beta1, 0.999)
-    return {"ae": torch.optim.Adam(model.parameters(), lr=lr, betas=betas),
-            "d": torch.optim.Adam(disc.parameters(), lr=lr_d, betas=betas)}
+    return {"ae": torch.optim.Adam(model.parameters(), lr=lr, betas=betas, foreach=True),
+            "d": torch.optim.Adam(disc.parameters(), lr=lr_d, betas=betas, foreach=True)}
 
 
 class WAEGANStep:
@@ -272,7 +272,7 @@ def train_wae_mmd(model: WAE, x: Tensor, *, epochs: int, batch_size: int = 100, 
 
     _check_int("epochs", epochs, 0)
     loader = TensorLoader(x, batch_size=batch_size, shuffle=True, drop_last=True, seed=seed)
-    opt = torch.optim.Adam(model.parameters(), lr=lr, betas=(beta1, 0.999))
+    opt = torch.optim.Adam(model.parameters(), lr=lr, betas=(beta1, 0.999), foreach=True)
     sched = paper_schedule(opt, epochs) if schedule else None
     return fit(WAEMMDStep(model, lam), loader, epochs=epochs, model=model, optimizer=opt, scheduler=sched, run=run,
                desc=name.strip("/") or "wae-mmd", checkpoint_path=_ckpt(run, name), log_prefix=name,

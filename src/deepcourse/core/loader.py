@@ -41,7 +41,7 @@ class TensorLoader:
 
     def __iter__(self):
         if self.shuffle:
-            g = torch.Generator().manual_seed(self.seed * 100_003 + self.epoch)
+            g = torch.Generator().manual_seed((self.seed * 100_003 + self.epoch) % (2**63 - 1))  # any int seed
             order = torch.randperm(self.n, generator=g)
         else:
             order = torch.arange(self.n)
