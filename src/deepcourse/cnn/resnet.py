@@ -237,36 +237,26 @@ def _example() -> Tensor:
     return torch.randn(2, 3, 16, 16)
 
 
-@register_model("resnet18", example_input=_example, small=_SMALL)
-def resnet18(num_classes: int = 10, in_channels: int = 3, width: int = 64, se_reduction: int | None = None,
-             stem: str = "cifar", **kwargs) -> ResNet:
-    """ResNet-18 (2016a, Table 1: basic blocks, 2-2-2-2), CIFAR stem by default: 11.17M parameters at 10 classes."""
-    return ResNet("basic", (2, 2, 2, 2), num_classes, in_channels, width, se_reduction, stem, **kwargs)
+def _variant(name: str, block: str, depths: tuple[int, ...], doc: str, se_default: int | None = None):
+    """Register ``name`` as a ResNet factory with the given block type and stage depths (CIFAR stem by default)."""
+
+    def build(num_classes: int = 10, in_channels: int = 3, width: int = 64, se_reduction: int | None = se_default,
+              stem: str = "cifar", **kwargs) -> ResNet:
+        return ResNet(block, depths, num_classes, in_channels, width, se_reduction, stem, **kwargs)
+
+    build.__name__ = build.__qualname__ = name.replace("-", "_")
+    build.__doc__ = doc
+    return register_model(name, example_input=_example, small=_SMALL)(build)
 
 
-@register_model("resnet34", example_input=_example, small=_SMALL)
-def resnet34(num_classes: int = 10, in_channels: int = 3, width: int = 64, se_reduction: int | None = None,
-             stem: str = "cifar", **kwargs) -> ResNet:
-    """ResNet-34 (2016a, Table 1: basic blocks, 3-4-6-3): 21.28M parameters at 10 classes."""
-    return ResNet("basic", (3, 4, 6, 3), num_classes, in_channels, width, se_reduction, stem, **kwargs)
-
-
-@register_model("resnet50", example_input=_example, small=_SMALL)
-def resnet50(num_classes: int = 10, in_channels: int = 3, width: int = 64, se_reduction: int | None = None,
-             stem: str = "cifar", **kwargs) -> ResNet:
-    """ResNet-50 (2016a, Table 1: bottleneck blocks, 3-4-6-3)."""
-    return ResNet("bottleneck", (3, 4, 6, 3), num_classes, in_channels, width, se_reduction, stem, **kwargs)
-
-
-@register_model("preact-resnet18", example_input=_example, small=_SMALL)
-def preact_resnet18(num_classes: int = 10, in_channels: int = 3, width: int = 64, se_reduction: int | None = None,
-                    stem: str = "cifar", **kwargs) -> ResNet:
-    """Pre-activation ResNet-18 (2016b), the model of the mixup paper's CIFAR-10 table."""
-    return ResNet("preact", (2, 2, 2, 2), num_classes, in_channels, width, se_reduction, stem, **kwargs)
-
-
-@register_model("se-resnet18", example_input=_example, small=_SMALL)
-def se_resnet18(num_classes: int = 10, in_channels: int = 3, width: int = 64, se_reduction: int = 16,
-                stem: str = "cifar", **kwargs) -> ResNet:
-    """SE-ResNet-18: ResNet-18 with an SE gate (r = 16) in every block (Hu et al. 2018, Fig. 3)."""
-    return ResNet("basic", (2, 2, 2, 2), num_classes, in_channels, width, se_reduction, stem, **kwargs)
+resnet18 = _variant("resnet18", "basic", (2, 2, 2, 2),
+                    "ResNet-18 (2016a, Table 1: basic blocks, 2-2-2-2), CIFAR stem by default: 11.17M parameters at 10 "
+                    "classes.")
+resnet34 = _variant("resnet34", "basic", (3, 4, 6, 3),
+                    "ResNet-34 (2016a, Table 1: basic blocks, 3-4-6-3): 21.28M parameters at 10 classes.")
+resnet50 = _variant("resnet50", "bottleneck", (3, 4, 6, 3), "ResNet-50 (2016a, Table 1: bottleneck blocks, 3-4-6-3).")
+preact_resnet18 = _variant("preact-resnet18", "preact", (2, 2, 2, 2),
+                           "Pre-activation ResNet-18 (2016b), the model of the mixup paper's CIFAR-10 table.")
+se_resnet18 = _variant("se-resnet18", "basic", (2, 2, 2, 2),
+                       "SE-ResNet-18: ResNet-18 with an SE gate (r = 16) in every block (Hu et al. 2018, Fig. 3).",
+                       se_default=16)
