@@ -25,33 +25,24 @@ def test_sobel_edges_of_a_square():
         D.sobel_edges(x, threshold=1.5)
 
 
-def test_edges2sklearn_digits_is_deterministic_and_paired():
-    e, x, y = D.load_paired("edges2sklearn-digits", "train")
-    e2, x2, _ = D.load_paired("edges2sklearn-digits", "train")
-    assert e.shape == x.shape == (1437, 1, 8, 8) and len(y) == 1437
-    assert torch.equal(e, e2) and torch.equal(x, x2)
+def test_edges2fashion_is_deterministic_and_paired(data_root):
+    (e, x, y), (et, xt, yt) = D.load_paired("edges2fashion", data_root, subset=200, test_subset=100)
+    (e2, x2, _), _ = D.load_paired("edges2fashion", data_root, subset=200, test_subset=100)
+    assert e.shape == x.shape == (200, 1, 28, 28) and len(y) == 200 and et.shape == (100, 1, 28, 28)
+    assert torch.equal(e, e2) and torch.equal(x, x2)  # a fixed subset
     assert torch.equal(e[:5], D.sobel_edges(x[:5]))
-    et, _, _ = D.load_paired("edges2sklearn-digits", "test")
-    assert len(et) == 360
+    assert x.min() >= -1 and x.max() <= 1 and torch.bincount(y, minlength=10).min() >= 15  # stratified
     with pytest.raises(ValueError, match="edges2fashion"):
         D.load_paired("edges2shoes")
 
 
-def test_unpaired_digits_stand_in():
-    xa, ya, xb, yb = D.load_unpaired_digits("sklearn-digits-inverted", "train")
-    assert xa.shape == xb.shape == (718, 1, 8, 8)
-    assert xa.mean() < -0.3 and xb.mean() > 0.3  # dark vs bright backgrounds
-    assert not any(torch.equal(-xb[0], a) for a in xa)  # disjoint halves: no paired counterpart
-    xa16, *_ = D.load_unpaired_digits("sklearn-digits-inverted", "train", size=16, limit=10)
-    assert xa16.shape == (10, 1, 16, 16) and xa16.abs().max() <= 1
+def test_mnist_usps_common_size(data_root):
+    (xa, ya, xb, yb), (ta, tya, tb, tyb) = D.load_unpaired_digits("mnist-usps", data_root, subset=100, test_subset=50)
+    assert xa.shape == xb.shape == (100, 1, 16, 16) and len(ya) == len(yb) == 100
+    assert ta.shape == tb.shape == (50, 1, 16, 16) and len(tya) == len(tyb) == 50
+    assert xa.min() >= -1 and xa.max() <= 1
     with pytest.raises(ValueError, match="mnist-usps"):
         D.load_unpaired_digits("svhn-mnist")
-
-
-def test_mnist_usps_common_size(data_root):
-    xa, ya, xb, yb = D.load_unpaired_digits("mnist-usps", "test", root=data_root, limit=50)
-    assert xa.shape == xb.shape == (50, 1, 16, 16) and len(ya) == len(yb) == 50
-    assert xa.min() >= -1 and xa.max() <= 1
 
 
 def _save(path, array):

@@ -67,7 +67,7 @@ def test_dropout_is_the_noise_at_test_time():
 
 
 def test_short_training_fits_a_tiny_paired_set():
-    from deepcourse.metrics.generative.fid import load_domain_data
+    from deepcourse.metrics.generative import load_domain_data
 
     torch.manual_seed(0)
     x = load_domain_data("digits", "train")[0][:64]

@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from deepcourse.gan.networks import MLPDiscriminator, MLPGenerator
-from deepcourse.gan.training import (CoulombStep, GANStep, WGANStep, generate, single_thread, train_gan,
-                                     wgan_gp_optimizers, wgan_optimizers)
+from deepcourse.gan.training import (CoulombStep, GANStep, WGANStep, generate, train_gan, wgan_gp_optimizers,
+                                     wgan_optimizers)
 
 
 def _pair(seed=0):
@@ -50,6 +50,22 @@ def test_wgan_clips_the_critic_and_waits_n_critic():
     assert not torch.equal(_flat(g), g0)
 
 
+def test_wgan_critic_warmup_takes_100_critic_steps_per_g_step_first():
+    g, d = _pair()
+    o = wgan_optimizers(g, d, lr=0.05)
+    step = WGANStep(g, d, o["g"], o["d"], n_critic=5, warmup_g_steps=2, warmup_n_critic=10)
+    x = torch.randn(8, 1) + 3
+    g_at = []
+    for i in range(1, 31):
+        g_before = _flat(g)
+        step(x)
+        if not torch.equal(_flat(g), g_before):
+            g_at.append(i)
+    assert g_at == [10, 20, 25, 30] and step.g_steps == 4  # 10 + 10 warm-up critic steps, then every 5th
+    with pytest.raises(ValueError, match="warmup"):
+        WGANStep(g, d, o["g"], o["d"], warmup_g_steps=-1)
+
+
 def test_wgan_gp_does_not_clip():
     g, d = _pair()
     o = wgan_gp_optimizers(g, d, lr=0.05)
@@ -87,8 +103,7 @@ def test_each_procedure_moves_samples_towards_the_data(method):
     x = 2 + 0.5 * torch.randn(2048, 1, generator=torch.Generator().manual_seed(0))
     m0 = generate(g, 500, seed=0).mean().item()
     assert abs(m0) < 1.0
-    with single_thread():
-        state = train_gan(step, x, batch_size=64, steps=150)
+    state = train_gan(step, x, batch_size=64, steps=150)
     assert state.step == 150
     m1 = generate(g, 1000, seed=0).mean().item()
     assert m1 - m0 > 0.5 * (2.0 - m0), (m0, m1)

@@ -19,7 +19,6 @@ Laplacian (exactly Coulomb's law for ``d = dim - 2``), and ``eps`` smooths the s
 
 from __future__ import annotations
 
-import torch
 from torch import Tensor
 
 __all__ = ["plummer_kernel", "coulomb_potential", "coulomb_d_loss", "coulomb_g_loss"]

@@ -8,9 +8,11 @@ G(a)) and :math:`D_A` (real A vs F(b)). The full objective (eq. 3 of the paper) 
           [+ \lambda_{id}\lambda_{cyc}(\lVert G(b) - b\rVert_1 + \lVert F(a) - a\rVert_1)]
 
 with :math:`\lambda_{cyc} = 10`. Sec. 4 of the paper replaces the log-likelihood adversarial loss by the
-least-squares loss (Mao et al. 2017): D minimises :math:`\tfrac12[(D(y) - 1)^2 + D(G(x))^2]`, G minimises
-:math:`(D(G(x)) - 1)^2`; it trains more stably. The optional identity term (sec. 5.2, weight 0.5 x
-:math:`\lambda_{cyc}` in the reference code) keeps colours when translating paintings to photos.
+least-squares loss (Mao et al. 2017; :func:`deepcourse.gan.losses.d_loss_lsgan`): D minimises
+:math:`\tfrac12[(D(y) - 1)^2 + D(G(x))^2]`, G minimises :math:`(D(G(x)) - 1)^2`, which is twice Mao's
+:func:`~deepcourse.gan.losses.g_loss_lsgan` (the paper and its code drop the ½); it trains more stably.
+The optional identity term (sec. 5.2, weight 0.5 x :math:`\lambda_{cyc}` in the reference code) keeps
+colours when translating paintings to photos.
 
 The discriminators are updated on a history of 50 previously generated images rather than only the
 latest ones (Shrivastava et al. 2017, sec. 2.3): D then does not forget the mistakes of earlier
@@ -31,10 +33,10 @@ from torch import Tensor, nn
 from deepcourse.cnn import ResnetGenerator
 from deepcourse.core import TensorLoader, fit
 
+from .losses import d_loss_lsgan, g_loss_lsgan
 from .patchgan import PatchGAN
 
-__all__ = ["VARIANTS", "ImageHistory", "CycleGAN", "CycleGANTrainer", "make_cyclegan", "train_cyclegan",
-           "lsgan_d_loss", "lsgan_g_loss", "apply"]
+__all__ = ["VARIANTS", "ImageHistory", "CycleGAN", "CycleGANTrainer", "make_cyclegan", "train_cyclegan"]
 
 VARIANTS = ("full", "cycle", "gan")
 
@@ -82,16 +84,6 @@ class ImageHistory:
     def load_state_dict(self, state: dict) -> None:
         self.images = [t.clone() for t in state["images"]]
         self.gen.set_state(state["gen"])
-
-
-def lsgan_d_loss(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
-    r"""Least-squares D loss, :math:`\tfrac12[\mathbb{E}(D(y) - 1)^2 + \mathbb{E} D(\hat y)^2]` (Mao et al. 2017)."""
-    return 0.5 * ((real_logits - 1).square().mean() + fake_logits.square().mean())
-
-
-def lsgan_g_loss(fake_logits: Tensor) -> Tensor:
-    r"""Least-squares G loss, :math:`\mathbb{E}(D(G(x)) - 1)^2`."""
-    return (fake_logits - 1).square().mean()
 
 
 class CycleGAN(nn.Module):
@@ -143,7 +135,8 @@ class CycleGANTrainer:
         if use_gan:
             for p in (*m.d_a.parameters(), *m.d_b.parameters()):
                 p.requires_grad_(False)  # G's step must not accumulate gradients into D
-            adv = lsgan_g_loss(m.d_b(fake_b)) + lsgan_g_loss(m.d_a(fake_a))
+            # the paper's (D(G(x)) - 1)^2 is twice Mao's 1/2 (D - 1)^2: the 2 keeps lambda_cyc = 10 the paper's
+            adv = 2 * (g_loss_lsgan(m.d_b(fake_b)) + g_loss_lsgan(m.d_a(fake_a)))
             g_loss = g_loss + adv
             out["g_adv"] = adv.detach()
         if use_cyc:
@@ -161,8 +154,8 @@ class CycleGANTrainer:
         if use_gan:
             for p in (*m.d_a.parameters(), *m.d_b.parameters()):
                 p.requires_grad_(True)
-            d_b_loss = lsgan_d_loss(m.d_b(b), m.d_b(self.pool_b.query(fake_b)))
-            d_a_loss = lsgan_d_loss(m.d_a(a), m.d_a(self.pool_a.query(fake_a)))
+            d_b_loss = d_loss_lsgan(m.d_b(b), m.d_b(self.pool_b.query(fake_b)))
+            d_a_loss = d_loss_lsgan(m.d_a(a), m.d_a(self.pool_a.query(fake_a)))
             self.opt_d.zero_grad(set_to_none=True)
             (d_a_loss + d_b_loss).backward()
             self.opt_d.step()
@@ -197,15 +190,3 @@ def train_cyclegan(model: CycleGAN, xa: Tensor, xb: Tensor, *, epochs: int, batc
                 device=device, log_prefix=log_prefix, checkpoint_path=checkpoint_path, desc=log_prefix or "cyclegan",
                 extra_state={"pool_a": step.pool_a, "pool_b": step.pool_b}, log_every=25)
     return dict(state.metrics)
-
-
-@torch.no_grad()
-def apply(g: nn.Module, x: Tensor, batch_size: int = 500) -> Tensor:
-    """``g(x)`` in eval mode, batched, on g's device; returns a CPU tensor."""
-    mode = g.training
-    g.eval()
-    dev = next(g.parameters()).device
-    try:
-        return torch.cat([g(b.to(dev)).cpu() for b in x.split(batch_size)])
-    finally:
-        g.train(mode)

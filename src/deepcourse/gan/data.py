@@ -5,15 +5,13 @@ Paired (pix2pix). The notes build a paired set from any image collection with "a
 x, e.g. a Canny filter": the input is an edge map of the item, the target the item itself (Isola et al.
 2017 do this for edges2shoes / edges2handbags with HED edges). We use the Sobel gradient magnitude,
 normalised per image and thresholded, which is deterministic and needs no extra package:
-
-* ``edges2sklearn-digits``: scikit-learn's 8x8 digits (offline, for quick runs and tests);
-* ``edges2digits``: MNIST, 28x28;
-* ``edges2fashion``: Fashion-MNIST, 28x28.
+``edges2fashion`` (Fashion-MNIST, 28x28) and ``edges2digits`` (MNIST, 28x28).
 
 Unpaired (CycleGAN, Zhu et al. 2017): MNIST <-> USPS resized to a common side (the domain-adaptation
-pair of CyCADA, Hoffman et al. 2018), and the offline stand-in ``digits <-> inverted digits`` for quick
-runs: the two halves of scikit-learn's digits, the second half with its intensities inverted, so no
-image of one domain has its counterpart in the other.
+pair of CyCADA, Hoffman et al. 2018). The two sets come from different writers and scanners, so no image
+of one domain has its counterpart in the other.
+
+Both read the fixed splits and stratified subsets of :func:`deepcourse.data.load_splits`.
 
 Real sets (not shipped; for users who download them): the pix2pix releases store each pair side by side
 (``<name>/<split>/*.jpg``, input A on the left, B on the right: facades, maps, edges2shoes, ...), the
@@ -35,7 +33,7 @@ __all__ = [
     "PIX2PIX_SETS", "CYCLEGAN_SETS", "load_aligned_folder", "load_unaligned_folder",
 ]
 
-PAIRED = {"edges2sklearn-digits": "digits", "edges2digits": "mnist", "edges2fashion": "fashion-mnist"}
+PAIRED = {"edges2digits": "mnist", "edges2fashion": "fashion-mnist"}
 PIX2PIX_SETS = ("facades", "maps", "cityscapes", "edges2shoes", "edges2handbags", "night2day")
 CYCLEGAN_SETS = ("horse2zebra", "apple2orange", "summer2winter_yosemite", "monet2photo", "cezanne2photo",
                  "ukiyoe2photo", "vangogh2photo", "maps", "cityscapes", "facades", "iphone2dslr_flower")
@@ -66,21 +64,20 @@ def sobel_edges(x: torch.Tensor, threshold: float | None = 0.25) -> torch.Tensor
     return mag * 2 - 1
 
 
-def load_paired(name: str, split: str = "train", root=None, threshold: float | None = 0.25
-                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """``(edges, images, labels)`` of a derived paired set (see the module docstring for ``name``).
+def load_paired(name: str, run_or_root=None, *, subset: int | None = None, test_subset: int | None = None,
+                threshold: float | None = 0.25) -> tuple[tuple[torch.Tensor, ...], tuple[torch.Tensor, ...]]:
+    """``((edges, images, labels) of train, (edges, images, labels) of test)`` of a derived paired set.
 
     ``edges`` and ``images`` are (N, 1, H, W) in [-1, 1]; ``labels`` the source classes (for the
-    classifier accuracy on generated images). ``edges2sklearn-digits`` uses the fixed 80/20 split of
-    :func:`deepcourse.metrics.generative.fid.load_domain_data`, so its test images were never seen
-    by the digits feature network either.
+    classifier accuracy on generated images). ``subset`` / ``test_subset``: fixed stratified subsets.
     """
     if name not in PAIRED:
         raise ValueError(f"name must be one of {', '.join(PAIRED)}; got {name!r}")
-    from deepcourse.metrics.generative.fid import load_domain_data
+    from deepcourse.metrics.generative import domain_splits
 
-    x, y = load_domain_data(PAIRED[name], split, root)
-    return sobel_edges(x, threshold), x, y
+    s = domain_splits(PAIRED[name], run_or_root, subset=subset, test_subset=test_subset)
+    return ((sobel_edges(s.x_train, threshold), s.x_train, s.y_train),
+            (sobel_edges(s.x_test, threshold), s.x_test, s.y_test))
 
 
 def resize(x: torch.Tensor, size: int) -> torch.Tensor:
@@ -91,33 +88,19 @@ def resize(x: torch.Tensor, size: int) -> torch.Tensor:
                          antialias=size < x.shape[-1]).clamp(-1, 1)
 
 
-def load_unpaired_digits(name: str = "mnist-usps", split: str = "train", size: int | None = None, root=None,
-                         limit: int | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """``(xa, ya, xb, yb)``: two unpaired digit domains, each (N, 1, size, size) in [-1, 1], with labels.
+def load_unpaired_digits(name: str = "mnist-usps", run_or_root=None, *, size: int = 16, subset: int | None = None,
+                         test_subset: int | None = None) -> tuple[tuple[torch.Tensor, ...], tuple[torch.Tensor, ...]]:
+    """``((xa, ya, xb, yb) of train, (xa, ya, xb, yb) of test)``: two unpaired digit domains, each
+    (N, 1, size, size) in [-1, 1], with labels. ``"mnist-usps"``: A = MNIST, B = USPS (native side 16).
+    ``subset`` / ``test_subset``: fixed stratified subsets of each domain."""
+    if name != "mnist-usps":
+        raise ValueError(f"name must be 'mnist-usps', got {name!r}")
+    from deepcourse.metrics.generative import domain_splits
 
-    ``"mnist-usps"``: A = MNIST, B = USPS, both resized to ``size`` (default 16, USPS's native side).
-    ``"sklearn-digits-inverted"`` (offline): A = one half of scikit-learn's digits, B = the other half
-    with intensities inverted (x -> -x), 8x8. ``limit`` keeps the first ``limit`` images of each domain.
-    """
-    from deepcourse.metrics.generative.fid import load_domain_data
-
-    if name == "mnist-usps":
-        size = 16 if size is None else size
-        xa, ya = load_domain_data("mnist", split, root)
-        xb, yb = load_domain_data("usps", split, root)
-        if limit is not None:
-            xa, ya, xb, yb = xa[:limit], ya[:limit], xb[:limit], yb[:limit]
-        return resize(xa, size), ya, resize(xb, size), yb
-    if name == "sklearn-digits-inverted":
-        x, y = load_domain_data("digits", split)
-        half = len(x) // 2  # disjoint halves: no image has its exact counterpart in the other domain
-        xa, ya, xb, yb = x[:half], y[:half], -x[half:2 * half], y[half:2 * half]
-        if size is not None:
-            xa, xb = resize(xa, size), resize(xb, size)
-        if limit is not None:
-            xa, ya, xb, yb = xa[:limit], ya[:limit], xb[:limit], yb[:limit]
-        return xa, ya, xb, yb
-    raise ValueError(f"name must be 'mnist-usps' or 'sklearn-digits-inverted', got {name!r}")
+    a = domain_splits("mnist", run_or_root, subset=subset, test_subset=test_subset)
+    b = domain_splits("usps", run_or_root, subset=subset, test_subset=test_subset)
+    return ((resize(a.x_train, size), a.y_train, resize(b.x_train, size), b.y_train),
+            (resize(a.x_test, size), a.y_test, resize(b.x_test, size), b.y_test))
 
 
 # ------------------------------------------------------------------------------------ real image folders

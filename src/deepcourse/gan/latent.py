@@ -18,6 +18,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from deepcourse.core import predict
+
 __all__ = ["lerp", "slerp", "interpolate", "latent_arithmetic", "nearest_neighbours", "nearest_neighbour_panel"]
 
 
@@ -55,17 +57,12 @@ def slerp(z0: Tensor, z1: Tensor, steps: int, eps: float = 1e-7) -> Tensor:
     return torch.sin((1 - t) * omega) / so * z0 + torch.sin(t * omega) / so * z1
 
 
-@torch.no_grad()
 def interpolate(g: nn.Module, z0: Tensor, z1: Tensor, steps: int = 8, method: str = "slerp") -> Tensor:
     """``g`` evaluated along the path from ``z0`` to ``z1`` (eval mode): ``(steps, *sample_shape)``."""
     if method not in ("lerp", "slerp"):
         raise ValueError(f"method must be 'lerp' or 'slerp' (got {method!r})")
-    zs = (slerp if method == "slerp" else lerp)(z0, z1, steps)
-    was = g.training
-    g.eval()
-    out = g(zs.to(next(g.parameters()).device)).cpu()
-    g.train(was)
-    return out
+    zs = (slerp if method == "slerp" else lerp)(z0, z1, steps)  # (S, dim)
+    return predict(g, zs)
 
 
 def latent_arithmetic(za: Tensor, zb: Tensor, zc: Tensor, jitter: float = 0.25, n_jitter: int = 8,

@@ -65,13 +65,23 @@ def g_loss_nonsaturating(fake_logits: Tensor) -> Tensor:
 
 def d_loss_lsgan(real_out: Tensor, fake_out: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
     r"""LSGAN discriminator (Mao et al. 2017, eq. 2): :math:`\tfrac12\mathbb{E}_x[(D(x) - b)^2] +
-    \tfrac12\mathbb{E}_z[(D(G(z)) - a)^2]` with the 0-1 coding ``a = 0, b = 1``."""
+    \tfrac12\mathbb{E}_z[(D(G(z)) - a)^2]` with the 0-1 coding ``a = 0, b = 1``.
+
+    A least-squares D keeps pulling fakes that it already classifies correctly towards the real score,
+    so G still gets a gradient where the sigmoid cross-entropy saturates. CycleGAN (Zhu et al. 2017,
+    sec. 4) uses this loss for both of its discriminators.
+    """
     _check_same(real_out, fake_out, "real_out", "fake_out")
     return 0.5 * ((real_out - b) ** 2).mean() + 0.5 * ((fake_out - a) ** 2).mean()
 
 
 def g_loss_lsgan(fake_out: Tensor, c: float = 1.0) -> Tensor:
-    r"""LSGAN generator (Mao et al. 2017, eq. 2): :math:`\tfrac12\mathbb{E}_z[(D(G(z)) - c)^2]`, ``c = 1``."""
+    r"""LSGAN generator (Mao et al. 2017, eq. 2): :math:`\tfrac12\mathbb{E}_z[(D(G(z)) - c)^2]`, ``c = 1``.
+
+    CycleGAN's generator term is :math:`\mathbb{E}[(D(G(x)) - 1)^2]` without the ½, i.e. twice this
+    value; :mod:`deepcourse.gan.cyclegan` multiplies by 2 so that its weight against the cycle loss
+    (:math:`\lambda_{cyc} = 10`) is the paper's.
+    """
     return 0.5 * ((fake_out - c) ** 2).mean()
 
 

@@ -45,8 +45,8 @@ class PatchGAN(nn.Module):
         in_channels: image channels; for a conditional D (pix2pix) the input and output images are
             concatenated, so pass their channel sum.
         receptive_field: ``"pixel"`` (or 1), ``"16"``, ``"70"``, ``"286"`` (pix2pix's layouts, 4x4
-            kernels), an odd int r (an r x r window, for small images), or ``"full"`` (one logit per
-            image; needs ``image_size``).
+            kernels), an odd int r or its string (an r x r window, for small images), or ``"full"`` (one
+            logit per image; needs ``image_size``).
         width: channels of the first layer (paper: 64); doubled per stride-2 layer up to 8x.
         norm: ``"batch"`` (pix2pix), ``"instance"`` (CycleGAN) or ``"none"``. The first layer has none.
         image_size: side of the (square) input, needed for ``"full"`` only.
@@ -63,6 +63,8 @@ class PatchGAN(nn.Module):
         make_norm(norm, 1)  # validates norm
         self.in_channels = in_channels
         rf = receptive_field
+        if isinstance(rf, str) and rf.isdigit() and rf not in NAMED_FIELDS:
+            rf = int(rf)  # "9" from a config: a 9 x 9 window
         if rf == "pixel" or rf == 1 or rf == "1":
             layers = self._pixel(in_channels, width, norm)
         elif isinstance(rf, str) and rf in NAMED_FIELDS:

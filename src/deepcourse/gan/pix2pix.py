@@ -23,12 +23,12 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from deepcourse.cnn import UNet
-from deepcourse.core import TensorLoader, fit
+from deepcourse.core import TensorLoader, fit, predict
 
+from .losses import cgan_d_loss, cgan_g_loss
 from .patchgan import PatchGAN
 
 __all__ = ["OBJECTIVES", "Pix2Pix", "Pix2PixTrainer", "make_pix2pix", "train_pix2pix", "translate"]
@@ -70,12 +70,9 @@ def make_pix2pix(in_channels: int = 1, out_channels: int = 1, objective: str = "
     return Pix2Pix(g, d, objective)
 
 
-def _bce(logits: Tensor, real: bool) -> Tensor:
-    return F.binary_cross_entropy_with_logits(logits, torch.full_like(logits, 1.0 if real else 0.0))
-
-
 class Pix2PixTrainer:
-    """One alternating step on a batch ``(x, y)``: D first (on a detached G(x)), then G."""
+    """One alternating step on a batch ``(x, y)``: D first (on a detached G(x)), then G
+    (:func:`~deepcourse.gan.losses.cgan_d_loss` and :func:`~deepcourse.gan.losses.cgan_g_loss`)."""
 
     def __init__(self, model: Pix2Pix, opt_g: torch.optim.Optimizer, opt_d: torch.optim.Optimizer | None,
                  lambda_l1: float = 100.0) -> None:
@@ -88,25 +85,22 @@ class Pix2PixTrainer:
         out: dict[str, Tensor] = {}
         if m.use_gan:
             # D step: halved loss, so D learns more slowly than G (sec. 3.3)
-            d_loss = 0.5 * (_bce(m.d_logits(x, y), True) + _bce(m.d_logits(x, fake.detach()), False))
+            d_loss = cgan_d_loss(m.d_logits(x, y), m.d_logits(x, fake.detach()), half=True)
             self.opt_d.zero_grad(set_to_none=True)
             d_loss.backward()
             self.opt_d.step()
             out["d_loss"] = d_loss.detach()
-        # G step: non-saturating adversarial term + lambda * L1
-        g_loss = fake.new_zeros(())
-        if m.use_gan:
-            adv = _bce(m.d_logits(x, fake), True)
-            g_loss = g_loss + adv
-            out["g_adv"] = adv.detach()
-        if m.use_l1:
-            l1 = (fake - y).abs().mean()
-            g_loss = g_loss + self.lambda_l1 * l1
-            out["l1"] = l1.detach()
+        # G step: non-saturating adversarial term + lambda * L1 (lambda 0 for the GAN-only rows)
+        logits = m.d_logits(x, fake) if m.use_gan else None
+        g_loss, adv, l1 = cgan_g_loss(logits, fake, y, self.lambda_l1 if m.use_l1 else 0.0)
         self.opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
         self.opt_g.step()
         out["g_loss"] = g_loss.detach()
+        if m.use_gan:
+            out["g_adv"] = adv.detach()
+        if m.use_l1:
+            out["l1"] = l1.detach()
         return out
 
 
@@ -135,20 +129,14 @@ def train_pix2pix(model: Pix2Pix, x: Tensor, y: Tensor, *, epochs: int, batch_si
     return dict(state.metrics)
 
 
-@torch.no_grad()
 def translate(model: nn.Module, x: Tensor, batch_size: int = 500, seed: int | None = 0) -> Tensor:
     """G(x) in eval mode (batch norm uses running statistics; U-Net dropout stays on as the noise).
 
     ``seed`` fixes the dropout noise for reproducible evaluation (the global RNG is left untouched).
     """
     g = model.g if isinstance(model, Pix2Pix) else model
-    mode = g.training
-    g.eval()
     dev = next(g.parameters()).device
-    try:
-        with torch.random.fork_rng(devices=[dev] if dev.type == "cuda" else []):
-            if seed is not None:
-                torch.manual_seed(seed)
-            return torch.cat([g(b.to(dev)).cpu() for b in x.split(batch_size)])
-    finally:
-        g.train(mode)
+    with torch.random.fork_rng(devices=[dev] if dev.type == "cuda" else []):
+        if seed is not None:
+            torch.manual_seed(seed)
+        return predict(g, x, batch_size)

@@ -20,19 +20,13 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from deepcourse.core.utils import num_threads
+from deepcourse.core import TensorLoader, fit, predict
 
 from . import coulomb as C
 from . import losses as L
 
 __all__ = ["GANStep", "WGANStep", "CoulombStep", "sample_latent", "generate", "train_gan", "wgan_optimizers",
-           "wgan_gp_optimizers", "single_thread"]
-
-
-def single_thread():
-    """One intra-op thread inside the block: the toy GANs' matmuls are tiny (see
-    :func:`deepcourse.core.utils.num_threads`)."""
-    return num_threads(1)
+           "wgan_gp_optimizers"]
 
 
 def sample_latent(n: int, latent_dim: int, device: torch.device | str | None = None,
@@ -41,20 +35,12 @@ def sample_latent(n: int, latent_dim: int, device: torch.device | str | None = N
     return torch.randn(n, latent_dim, device=device, generator=generator)
 
 
-@torch.no_grad()
 def generate(g: nn.Module, n: int, batch_size: int = 1000, device: torch.device | str | None = None,
              seed: int | None = None) -> Tensor:
-    """``n`` samples of ``g`` in eval mode (BN uses running statistics), on the CPU."""
-    was = g.training
-    g.eval()
-    device = device or next(g.parameters()).device
-    gen = torch.Generator(device="cpu").manual_seed(seed) if seed is not None else None
-    out = []
-    for i in range(0, n, batch_size):
-        z = sample_latent(min(batch_size, n - i), g.latent_dim, generator=gen).to(device)
-        out.append(g(z).cpu())
-    g.train(was)
-    return torch.cat(out)
+    """``n`` samples of ``g`` in eval mode (BN uses running statistics), on the CPU; ``seed`` fixes z."""
+    gen = torch.Generator().manual_seed(seed) if seed is not None else None
+    z = sample_latent(n, g.latent_dim, generator=gen)  # (n, latent_dim)
+    return predict(g, z, batch_size, device=device)
 
 
 class _Step:
@@ -62,7 +48,9 @@ class _Step:
         if isinstance(k, bool) or not isinstance(k, int) or k < 1:
             raise ValueError(f"k (discriminator steps per generator step) must be an int >= 1 (got {k!r})")
         self.g, self.d, self.opt_g, self.opt_d, self.k = g, d, opt_g, opt_d, k
-        self.calls = 0
+        self.calls = 0  # D steps so far
+        self.g_steps = 0
+        self._since_g = 0  # D steps since the last G step
         self._last_g: dict[str, float] = {}
 
     @property
@@ -73,12 +61,16 @@ class _Step:
     def models(self) -> dict[str, nn.Module]:
         return {"g": self.g, "d": self.d}
 
-    # calls survive a resume (so G steps stay on the same phase of the k-cycle)
+    # the counters survive a resume (so G steps stay on the same phase of the k-cycle)
     def state_dict(self) -> dict:
-        return {"calls": self.calls}
+        return {"calls": self.calls, "g_steps": self.g_steps, "since_g": self._since_g}
 
     def load_state_dict(self, s: dict) -> None:
-        self.calls = s["calls"]
+        self.calls, self.g_steps, self._since_g = s["calls"], s["g_steps"], s["since_g"]
+
+    def d_steps_per_g_step(self) -> int:
+        """D steps before the next G step (``k``; WGAN's warm-up trains the critic longer at first)."""
+        return self.k
 
     def _z(self, n: int, like: Tensor) -> Tensor:
         return sample_latent(n, self.g.latent_dim, device=like.device)
@@ -96,9 +88,12 @@ class _Step:
     def __call__(self, batch: Any) -> dict[str, Any]:
         real = batch[0] if isinstance(batch, (tuple, list)) else batch
         self.calls += 1
+        self._since_g += 1
         out = self.d_step(real)
-        if self.calls % self.k == 0:
+        if self._since_g >= self.d_steps_per_g_step():
             self._last_g = self.g_step(real.shape[0], real)
+            self.g_steps += 1
+            self._since_g = 0
         out.update(self._last_g)
         return out
 
@@ -159,15 +154,28 @@ class WGANStep(_Step):
     Lipschitz constraint is instead a penalty on the critic's gradient norm at random
     interpolates, and no clipping is done (``clip=None``). ``wasserstein`` in the returned metrics
     is the critic's estimate of W(P_r, P_g) on the batch: the quantity the WGAN paper plots.
+
+    Warm-up (the authors' code): for the first ``warmup_g_steps`` generator steps the critic takes
+    ``warmup_n_critic = 100`` steps per G step, so that its estimate is close to the supremum from the
+    start. Without it the estimate first *rises* while an untrained critic learns, and a curve read
+    as "lower is better" is wrong exactly where the samples change most.
     """
 
-    def __init__(self, g, d, opt_g, opt_d, n_critic: int = 5, clip: float | None = 0.01, gp_weight: float | None = None):
+    def __init__(self, g, d, opt_g, opt_d, n_critic: int = 5, clip: float | None = 0.01, gp_weight: float | None = None,
+                 warmup_g_steps: int = 0, warmup_n_critic: int = 100):
         super().__init__(g, d, opt_g, opt_d, n_critic)
         if clip is not None and not clip > 0:
             raise ValueError(f"clip must be > 0 or None (got {clip})")
         if gp_weight is not None and not gp_weight > 0:
             raise ValueError(f"gp_weight must be > 0 or None (got {gp_weight})")
+        if warmup_g_steps < 0 or warmup_n_critic < 1:
+            raise ValueError(f"warmup_g_steps must be >= 0 and warmup_n_critic >= 1 (got {warmup_g_steps}, "
+                             f"{warmup_n_critic})")
         self.clip, self.gp_weight = clip, gp_weight
+        self.warmup_g_steps, self.warmup_n_critic = warmup_g_steps, warmup_n_critic
+
+    def d_steps_per_g_step(self) -> int:
+        return self.warmup_n_critic if self.g_steps < self.warmup_g_steps else self.k
 
     def d_step(self, real):
         with torch.no_grad():
@@ -241,8 +249,6 @@ def train_gan(step: _Step, data: Tensor, *, batch_size: int, steps: int, run=Non
     ``name`` prefixes the logged metrics and names the checkpoint, so that several GANs trained in
     one run (a comparison) each resume on their own.
     """
-    from deepcourse.core import TensorLoader, fit
-
     if steps < 1:
         raise ValueError(f"steps must be >= 1 (got {steps})")
     loader = TensorLoader(data, batch_size=batch_size, shuffle=True, drop_last=True, seed=seed)

@@ -1,9 +1,7 @@
-"""FID / KID / classifier score on a domain classifier (deepcourse.metrics.generative.fid)."""
+"""FID / KID / classifier score (deepcourse.metrics.generative.fid) on the digits feature network."""
 
 from __future__ import annotations
 
-import json
-import shutil
 import warnings
 
 import numpy as np
@@ -11,18 +9,19 @@ import pytest
 import torch
 from scipy import linalg
 
+from deepcourse.metrics.generative import domain_features, load_domain_data
 from deepcourse.metrics.generative import fid as F
 
 
 @pytest.fixture(scope="module")
 def net():
-    return F.domain_features("digits")  # trained once (a few seconds), then read from the cache
+    return domain_features("digits")  # trained once (a few seconds), then read from the cache
 
 
 @pytest.fixture(scope="module")
 def digits():
-    x, _ = F.load_domain_data("digits", "train")
-    xt, _ = F.load_domain_data("digits", "test")
+    x, _ = load_domain_data("digits", "train")
+    xt, _ = load_domain_data("digits", "test")
     allx = torch.cat([x, xt])
     order = torch.randperm(len(allx), generator=torch.Generator().manual_seed(0))
     return allx[order]
@@ -61,17 +60,6 @@ def test_frechet_rejects_bad_shapes():
         F.frechet_distance(np.zeros(3), np.eye(3), np.zeros(2), np.eye(2))
     with pytest.raises(ValueError, match="sigma1 and sigma2"):
         F.frechet_distance(np.zeros(3), np.eye(2), np.zeros(3), np.eye(3))
-
-
-def test_feature_net_is_a_good_frozen_classifier(net, digits):
-    _, yt = F.load_domain_data("digits", "test")
-    xt, _ = F.load_domain_data("digits", "test")
-    assert isinstance(net, torch.nn.Module) and net.domain == "digits"
-    assert net.fingerprint.startswith("digits-cnn-") and len(net.fingerprint) > 15
-    assert not net.training and not any(p.requires_grad for p in net.parameters())
-    assert float((net.predict(xt) == yt).float().mean()) > 0.95
-    assert net.features(digits[:5]).shape == (5, F.DOMAINS["digits"].feature_dim)
-    assert F.domain_features("digits") is net  # memoised in the process
 
 
 def test_fid_two_halves_tiny_noise_huge(net, digits):
@@ -140,9 +128,15 @@ def test_classifier_score(net, digits):
     assert F.classifier_score(digits[:800], net, splits=4) <= 10.0
 
 
+
+def test_classifier_score_from_probabilities(net, digits):
+    p = net.probs(digits[:300])
+    assert F.classifier_score(p) == pytest.approx(F.classifier_score(digits[:300], net), rel=1e-12)
+    with pytest.raises(ValueError, match="probabilities"):
+        F.classifier_score(torch.ones(5, 3))
+
+
 def test_bad_inputs_are_named(net):
-    with pytest.raises(ValueError, match="domain"):
-        F.domain_features("svhn")
     with pytest.raises(ValueError, match=r"fake must have shape \(N, 1, 8, 8\)"):
         F.fid(torch.zeros(10, 1, 8, 8), torch.zeros(10, 1, 28, 28), net)
     with pytest.raises(TypeError, match="float"):
@@ -151,49 +145,3 @@ def test_bad_inputs_are_named(net):
         F.fid(torch.zeros(10, 1, 8, 8), torch.zeros(10, 1, 8, 8), torch.nn.Linear(2, 2))
     with pytest.raises(ValueError, match="subsets"):
         F.kid(torch.zeros(10, 1, 8, 8), torch.zeros(10, 1, 8, 8), net, subsets=0)
-
-
-def test_cache_files_and_corrupt_cache_retrains(net, tmp_path, monkeypatch):
-    weights, meta = F._paths(F.DOMAINS["digits"])
-    assert weights.parent.name == "features" and weights.is_file() and meta.is_file()
-    info = json.loads(meta.read_text())
-    assert info["fingerprint"] == net.fingerprint and info["recipe"]["domain"] == "digits"
-    state = torch.load(weights, weights_only=True)
-    assert F._fingerprint(F.DOMAINS["digits"], F._weights_sha(state)) == net.fingerprint
-
-    monkeypatch.setenv("DEEPCOURSE_CACHE", str(tmp_path))
-    w2, m2 = F._paths(F.DOMAINS["digits"])
-    assert w2.parent == tmp_path / "features"
-    shutil.copy(weights, w2)
-    shutil.copy(meta, m2)
-    calls = []
-
-    def fake_train(domain, root, rec, device=None, verbose=False):
-        calls.append(domain)
-        torch.manual_seed(5)
-        return F.FeatureNet(rec).eval(), {"test_acc": 0.0, "train_seconds": 0.0}
-
-    monkeypatch.setattr(F, "train_feature_net", fake_train)
-    monkeypatch.setattr(F, "_MEMO", {})
-    assert F.domain_features("digits").fingerprint == net.fingerprint and calls == []  # a good copy loads
-
-    w2.write_bytes(w2.read_bytes()[:100])  # truncated weights
-    monkeypatch.setattr(F, "_MEMO", {})
-    again = F.domain_features("digits")
-    assert calls == ["digits"] and again.fingerprint != net.fingerprint
-    monkeypatch.setattr(F, "_MEMO", {})
-    assert F.domain_features("digits").fingerprint == again.fingerprint and calls == ["digits"]  # rewritten
-
-    # valid file, weights changed behind the metadata's back: the hash catches it
-    st = torch.load(w2, weights_only=True)
-    st["head.bias"] += 1
-    torch.save(st, w2)
-    monkeypatch.setattr(F, "_MEMO", {})
-    F.domain_features("digits")
-    assert calls == ["digits", "digits"]
-
-
-def test_load_real_domains_when_present(data_root):
-    x, y = F.load_domain_data("usps", "test", data_root)
-    assert x.shape[1:] == (1, 16, 16) and x.dtype == torch.float32 and len(x) == len(y) == 2007
-    assert x.min() >= -1 and x.max() <= 1

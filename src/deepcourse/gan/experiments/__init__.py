@@ -1,0 +1,1 @@
+"""The module 2 experiments, one file per paper or claim (the registry imports each module here)."""
