@@ -18,8 +18,10 @@ SCRIPT = Path(__file__).with_name("_cli_script.py")
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_signal_writes_summary_and_prints_the_resume_command(tmp_path, sig):
     out = tmp_path / "run"
+    # 32 steps of 0.2 s: the signal lands mid-run even when this process reads the pipe late on a loaded
+    # machine (with 0.05 s steps the child could finish before the parent had read "step 5")
     proc = subprocess.Popen([sys.executable, str(SCRIPT), "run", "test-toy-fit", "--out", str(out), "--seed", "3",
-                             "pause=0.05", "epochs=4"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             "pause=0.2", "epochs=4"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     for line in proc.stdout:
         if line.startswith("step") and int(line.split()[1]) >= 5:
             proc.send_signal(sig)
