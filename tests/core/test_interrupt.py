@@ -21,7 +21,10 @@ def test_signal_writes_summary_and_prints_the_resume_command(tmp_path, sig):
     # 32 steps of 0.2 s: the signal lands mid-run even when this process reads the pipe late on a loaded
     # machine (with 0.05 s steps the child could finish before the parent had read "step 5")
     proc = subprocess.Popen([sys.executable, str(SCRIPT), "run", "test-toy-fit", "--out", str(out), "--seed", "3",
-                             "pause=0.2", "epochs=4"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             "pause=0.2", "epochs=4"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            # a job started in the background (`cmd &`, nohup, some CI runners) inherits SIGINT
+                            # ignored, and Python then installs no Ctrl-C handler: restore the default in the child
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     for line in proc.stdout:
         if line.startswith("step") and int(line.split()[1]) >= 5:
             proc.send_signal(sig)
