@@ -58,9 +58,35 @@ def test_bad_input():
         cluster_acc([0, 1], [0])
     with pytest.raises(ValueError, match="y_pred"):
         cluster_acc([0, 1], [[0, 1]])
-    with pytest.raises(ValueError, match=">= 0"):
-        cluster_acc([0, -1], [0, 1])
-    with pytest.raises(TypeError, match="integer"):
+    with pytest.raises(TypeError, match="integer or string"):
+        cluster_acc([0.0, np.nan], [0, 1])
+    with pytest.raises(TypeError, match="integer or string"):
+        cluster_acc(np.array([1 + 2j, 0j]), [0, 1])
+    with pytest.raises(TypeError, match="integer or string"):
         nmi([0.5, 1.0], [0, 1])
     with pytest.raises(ValueError, match="empty"):
         ari([], [])
+
+
+def test_large_ids_are_relabelled_first():
+    # ids {0, 10**5}: the table is 2 x 2 (it used to be sized by the largest id: 10**5 x 10**5 int64, 75 GiB)
+    t = np.array([0, 0, 10**5, 10**5, 10**5])
+    p = np.array([10**9, 10**9, 7, 7, 10**9])
+    assert contingency(t, p).shape == (2, 2)
+    assert cluster_acc(t, p) == pytest.approx(4 / 5)
+    assert cluster_acc(t, p) == pytest.approx(brute_force_acc(np.unique(t, return_inverse=True)[1],
+                                                              np.unique(p, return_inverse=True)[1]))
+    assert cluster_mapping(t, p) == {7: 10**5, 10**9: 0}
+    assert cluster_acc([-1, -1, 3], [5, 5, -2]) == 1.0  # negative ids (e.g. DBSCAN's noise label) are ids too
+
+
+def test_string_labels_as_sklearn_accepts_them():
+    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+
+    t = ["cat", "cat", "dog", "dog", "emu"]
+    p = ["b", "b", "a", "c", "a"]
+    assert cluster_acc(t, p) == pytest.approx(cluster_acc([0, 0, 1, 1, 2], [1, 1, 0, 2, 0]))
+    assert cluster_mapping(t, ["x", "x", "y", "y", "z"]) == {"x": "cat", "y": "dog", "z": "emu"}
+    assert nmi(t, p) == pytest.approx(normalized_mutual_info_score(t, p))
+    assert ari(t, p) == pytest.approx(adjusted_rand_score(t, p))
+    assert cluster_acc(np.array(t, dtype=object), p) == cluster_acc(t, p)

@@ -21,6 +21,8 @@ __all__ = ["cluster_acc", "cluster_mapping", "contingency", "nmi", "ari"]
 
 
 def _labels(a: Any, name: str) -> np.ndarray:
+    """A 1-D array of labels: integers, booleans or strings (any ids, as scikit-learn accepts);
+    floats only when they hold whole numbers."""
     try:
         import torch
 
@@ -30,14 +32,17 @@ def _labels(a: Any, name: str) -> np.ndarray:
         pass
     arr = np.asarray(a)
     if arr.ndim != 1:
-        raise ValueError(f"{name} must be a 1-D array of integer labels, got shape {arr.shape}")
-    if arr.size and not np.issubdtype(arr.dtype, np.integer):
-        if not np.all(np.equal(np.mod(arr, 1), 0)):
-            raise TypeError(f"{name} must hold integer labels, got dtype {arr.dtype} with fractional values")
+        raise ValueError(f"{name} must be a 1-D array of labels, got shape {arr.shape}")
+    if arr.size and arr.dtype.kind == "f":
+        if not np.all(np.isfinite(arr)) or not np.all(np.equal(np.mod(arr, 1), 0)):
+            raise TypeError(f"{name} must hold integer or string labels, got dtype {arr.dtype} with fractional "
+                            f"or non-finite values")
         arr = arr.astype(np.int64)
-    if arr.size and arr.min() < 0:
-        raise ValueError(f"{name} must hold labels >= 0, got minimum {arr.min()}")
-    return arr.astype(np.int64)
+    elif arr.size and arr.dtype.kind not in "iubUSO":
+        raise TypeError(f"{name} must hold integer or string labels, got dtype {arr.dtype}")
+    if arr.dtype.kind == "O":
+        arr = arr.astype(str)  # mixed Python objects: compare by their text, as np.unique needs one order
+    return arr
 
 
 def _pair(y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -49,25 +54,35 @@ def _pair(y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray]:
     return t, p
 
 
-def contingency(y_true: Any, y_pred: Any) -> np.ndarray:
-    """Counts ``w[c, l]`` of samples in cluster ``c`` with label ``l``, shape (clusters, classes)."""
+def _contingency(y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     t, p = _pair(y_true, y_pred)
-    w = np.zeros((p.max() + 1, t.max() + 1), dtype=np.int64)
-    np.add.at(w, (p, t), 1)  # vectorised histogram over (cluster, label) pairs
-    return w
+    classes, ti = np.unique(t, return_inverse=True)  # relabel to 0..C-1: the table is (K, C), whatever the ids
+    clusters, pi = np.unique(p, return_inverse=True)
+    w = np.zeros((len(clusters), len(classes)), dtype=np.int64)
+    np.add.at(w, (pi, ti), 1)  # vectorised histogram over (cluster, label) pairs
+    return w, clusters, classes
 
 
-def cluster_mapping(y_true: Any, y_pred: Any) -> dict[int, int]:
-    """The cluster -> label map that maximises the number of agreements (Hungarian method)."""
+def contingency(y_true: Any, y_pred: Any) -> np.ndarray:
+    """Counts ``w[i, j]`` of samples in the i-th distinct cluster id with the j-th distinct label (both in
+    sorted order), shape (number of clusters, number of classes): ids {0, 10**5} take a 2 x 2 table."""
+    return _contingency(y_true, y_pred)[0]
+
+
+def cluster_mapping(y_true: Any, y_pred: Any) -> dict[Any, Any]:
+    """The cluster id -> label map that maximises the number of agreements (Hungarian method)."""
     from scipy.optimize import linear_sum_assignment
 
-    w = contingency(y_true, y_pred)
+    w, clusters, classes = _contingency(y_true, y_pred)
     rows, cols = linear_sum_assignment(w, maximize=True)
-    return {int(r): int(c) for r, c in zip(rows, cols)}
+    return {clusters[r].item(): classes[c].item() for r, c in zip(rows, cols)}
 
 
 def cluster_acc(y_true: Any, y_pred: Any) -> float:
-    """Unsupervised clustering accuracy in [0, 1] (Xie et al. 2016, Sec. 5.2), best one-to-one matching."""
+    """Unsupervised clustering accuracy in [0, 1] (Xie et al. 2016, Sec. 5.2), best one-to-one matching.
+
+    Labels may be any integer or string ids; they are relabelled to 0..K-1 first, so the cost is set by the
+    number of distinct labels, not by their values."""
     from scipy.optimize import linear_sum_assignment
 
     w = contingency(y_true, y_pred)

@@ -55,11 +55,44 @@ def test_frechet_matches_direct_scipy_on_random_gaussians():
     assert F.fid_from_features(a, b) == pytest.approx(direct_fid(a, b), rel=1e-8)
 
 
+def nuclear_fid(a: np.ndarray, b: np.ndarray) -> float:
+    """FID from the samples alone: the non-zero eigenvalues of S_a S_b equal the squared singular values of
+    A_c B_c^T / sqrt((n-1)(m-1)) (centred samples), so Tr (S_a S_b)^{1/2} is that matrix's nuclear norm.
+    It works in sample space (n x m) and shares no step with the covariance-space computation."""
+    ac, bc = a - a.mean(0), b - b.mean(0)
+    tr_root = np.linalg.svd(ac @ bc.T / np.sqrt((len(a) - 1) * (len(b) - 1)), compute_uv=False).sum()
+    return float(((a.mean(0) - b.mean(0)) ** 2).sum() + (ac ** 2).sum() / (len(a) - 1)
+                 + (bc ** 2).sum() / (len(b) - 1) - 2 * tr_root)
+
+
+@pytest.mark.parametrize("n,d,scale", [(10, 128, 1000.0), (100, 512, 50.0), (20, 256, 100.0), (50, 64, 1.0)])
+def test_frechet_singular_covariances_scaled_features(n, d, scale):
+    # n <= d: both covariances are singular. With scaled ReLU-like features scipy's sqrtm of the product
+    # leaves imaginary diagonal parts of 3.6e-3 (n=100, d=512, x50) and 2.9e-2 (n=10, d=128, x1000); the
+    # old fixed 1e-3 tolerance raised on both although the distance is well defined.
+    rng = np.random.default_rng(n + d)
+    a = np.maximum(rng.normal(size=(n, d)), 0) * scale
+    b = np.maximum(rng.normal(size=(n, d)) + 0.3, 0) * scale
+    got = F.fid_from_features(a, b)
+    assert got == pytest.approx(nuclear_fid(a, b), rel=1e-7)
+    assert F.fid_from_features(a, a) == pytest.approx(0.0, abs=1e-9 * np.trace(np.cov(a, rowvar=False)))
+
+
+def test_trace_sqrt_product_is_real_and_matches_sqrtm_when_well_conditioned():
+    rng = np.random.default_rng(1)
+    x, y = rng.normal(size=(8, 8)), rng.normal(size=(8, 8))
+    s1, s2 = x @ x.T + np.eye(8), y @ y.T + np.eye(8)
+    assert F.trace_sqrt_product(s1, s2) == pytest.approx(np.trace(linalg.sqrtm(s1 @ s2)).real, rel=1e-10)
+    assert F.trace_sqrt_product(np.zeros((3, 3)), np.eye(3)) == 0.0
+
+
 def test_frechet_rejects_bad_shapes():
     with pytest.raises(ValueError, match="mu1 and mu2"):
         F.frechet_distance(np.zeros(3), np.eye(3), np.zeros(2), np.eye(2))
     with pytest.raises(ValueError, match="sigma1 and sigma2"):
         F.frechet_distance(np.zeros(3), np.eye(2), np.zeros(3), np.eye(3))
+    with pytest.raises(ValueError, match="non-finite"):
+        F.frechet_distance(np.zeros(2), np.eye(2) * np.nan, np.zeros(2), np.eye(2))
 
 
 def test_fid_two_halves_tiny_noise_huge(net, digits):
