@@ -75,6 +75,7 @@ def test_dec_is_seeded():
 @pytest.mark.parametrize("regs", [
     Regularisers(reconstruction=True, schedule="ramp", alpha=0.5),
     Regularisers(reconstruction=True, schedule="pretrain-then-finetune", warmup=10),
+    Regularisers(reconstruction=True, gamma=0.1),
     Regularisers(balance=1.0), Regularisers(zipf=1.0, zipf_s=1.0), Regularisers(locality=0.1, locality_k=3),
     Regularisers(self_augmentation=0.1, image_shape=(2, 3)),
 ])
@@ -84,6 +85,30 @@ def test_dec_with_regularisers_runs(regs):
     dec = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 6))
     res = fit_dec(enc, x, 3, y=y, decoder=dec, regularisers=regs, update_interval=10, max_iter=30, n_init=3, tol=0.0)
     assert res.iterations == 30 and torch.isfinite(res.q).all()
+
+
+def test_idec_keeps_the_decoder_reconstructing():
+    """IDEC (L_r + 0.1 L_c, Adam) moves the encoder but keeps the decoder's reconstruction close to where it
+    started; the taxonomy's alpha = 1 (KL only) leaves the decoder behind."""
+    x, y = blobs()
+    torch.manual_seed(0)
+    enc, dec = small_encoder(), nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 6))
+    opt = torch.optim.Adam([*enc.parameters(), *dec.parameters()], lr=1e-2)
+    for _ in range(300):  # a quick autoencoder as the start
+        opt.zero_grad()
+        ((dec(enc(x)) - x) ** 2).mean().backward()
+        opt.step()
+    start = float(((dec(enc(x)) - x) ** 2).mean().detach())
+    errs = {}
+    import copy
+    for name, regs in (("idec", Regularisers(reconstruction=True, gamma=0.1)),
+                       ("kl only", Regularisers(reconstruction=True, schedule="joint", alpha=1.0))):
+        e, d = copy.deepcopy(enc), copy.deepcopy(dec)
+        res = fit_dec(e, x, 3, y=y, decoder=d, regularisers=regs, optimizer="adam", lr=1e-2, update_interval=10,
+                      max_iter=200, tol=0.0, n_init=3)
+        errs[name] = float(((d(e(x)) - x) ** 2).mean().detach())
+        assert cluster_acc(y, res.y_pred) > 0.9
+    assert errs["idec"] < 1.5 * start < errs["kl only"]
 
 
 def test_balance_regulariser_evens_sizes():
@@ -115,5 +140,9 @@ def test_bad_input():
         fit_dec(small_encoder(), x, 3, regularisers=Regularisers(reconstruction=True))
     with pytest.raises(ValueError, match="image_shape"):
         fit_dec(small_encoder(), x, 3, regularisers=Regularisers(self_augmentation=1.0))
+    with pytest.raises(ValueError, match="optimizer"):
+        fit_dec(small_encoder(), x, 3, optimizer="rmsprop")
+    with pytest.raises(ValueError, match="gamma"):
+        fit_dec(small_encoder(), x, 3, regularisers=Regularisers(reconstruction=True, gamma=-0.1))
     with pytest.raises(ValueError, match="centroids"):
         fit_dec(small_encoder(), x, 3, centroids=torch.zeros(2, 2))

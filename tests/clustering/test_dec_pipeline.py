@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from deepcourse.clustering import DECConfig, load_points, pretrain_sdae
+from deepcourse.clustering import DECConfig, load_points, normalise_points, pretrain_sdae
 from deepcourse.core import Run
 
 
@@ -16,6 +16,16 @@ def test_load_points_digits_flat_in_unit_range():
     xs, ys, _ = load_points("digits", subset=300)
     assert len(xs) == 300 and torch.bincount(ys).min() >= 25  # stratified: every class present
     assert torch.equal(xs, load_points("digits", subset=300)[0])  # fixed, whatever the seed
+
+
+def test_normalise_points_to_unit_mean_square():
+    """Xie et al. 2016, Sec. 4.1: (1/d)||x_i||^2 about 1, by one factor for the whole set."""
+    x, _, _ = load_points("digits")
+    xn, c = normalise_points(x)
+    assert float((xn.double() ** 2).mean()) == pytest.approx(1.0, rel=1e-6)
+    assert torch.allclose(xn, c * x) and c > 1
+    with pytest.raises(ValueError, match="0"):
+        normalise_points(torch.zeros(3, 4))
 
 
 def test_bad_dataset_name():

@@ -90,6 +90,25 @@ def test_self_augmentation_loss():
     assert L.self_augmentation_loss(a, torch.tensor([[0.0, 1.0], [1.0, 0.0]])).item() == pytest.approx(0.0)
 
 
+def test_idec_loss_is_reconstruction_plus_gamma_kl():
+    """Guo et al. 2017: L = L_r + gamma L_c, L_r the per-feature MSE of the authors' Keras code (its 'mse'),
+    L_c = KL(P || Q) per sample; = (1 + gamma) x the taxonomy's alpha form at alpha = gamma / (1 + gamma)."""
+    g = torch.Generator().manual_seed(0)
+    x, x_rec = torch.randn(4, 3, generator=g), torch.randn(4, 3, generator=g)
+    q = torch.softmax(torch.randn(4, 5, generator=g), 1)
+    p = L.target_distribution(q)
+    kl = (p * (p / q).log()).sum(1).mean()
+    mse = ((x - x_rec) ** 2).mean()
+    assert L.idec_loss(p, q, x, x_rec).item() == pytest.approx((mse + 0.1 * kl).item(), rel=1e-6)
+    assert L.idec_loss(p, q, x, x_rec, gamma=0.0).item() == pytest.approx(mse.item(), rel=1e-6)
+    a = L.alpha_schedule("joint", 0, 1, alpha=0.1 / 1.1)
+    assert L.idec_loss(p, q, x, x_rec).item() == pytest.approx(1.1 * (a * kl + (1 - a) * mse).item(), rel=1e-6)
+    with pytest.raises(ValueError, match="gamma"):
+        L.idec_loss(p, q, x, x_rec, gamma=-1.0)
+    with pytest.raises(ValueError, match="same shape"):
+        L.idec_loss(p, q, x, x_rec[:, :2])
+
+
 def test_reconstruction_and_alpha():
     x = torch.zeros(2, 3)
     assert L.reconstruction_loss(x, torch.ones(2, 3)).item() == pytest.approx(3.0)

@@ -8,13 +8,15 @@ Experiments live in the :mod:`deepcourse.clustering.experiments` package (import
 from __future__ import annotations
 
 from .dec import ClusteringLayer, DECResult, Regularisers, fit_dec, kmeans_init, most_confident
-from .dec_pipeline import DATASETS, DECConfig, compare_dec, load_points, percent, pretrain_sdae, run_dec
+from .dec_pipeline import (DATASETS, DECConfig, compare_dec, load_points, normalise_points, percent, pretrain_sdae,
+                           run_dec)
 from .losses import (
     ALPHA_SCHEDULES,
     alpha_schedule,
     balance_loss,
     cluster_distribution,
     cluster_size_prior_loss,
+    idec_loss,
     kl_clustering_loss,
     kmeans_loss,
     knn_graph,
@@ -29,9 +31,9 @@ from .losses import (
 
 __all__ = [
     "ClusteringLayer", "DECResult", "Regularisers", "fit_dec", "kmeans_init", "most_confident",
-    "DATASETS", "DECConfig", "compare_dec", "load_points", "percent", "pretrain_sdae", "run_dec",
+    "DATASETS", "DECConfig", "compare_dec", "load_points", "normalise_points", "percent", "pretrain_sdae", "run_dec",
     "ALPHA_SCHEDULES", "alpha_schedule", "balance_loss", "cluster_distribution",
-    "cluster_size_prior_loss", "kl_clustering_loss", "kmeans_loss", "knn_graph", "locality_loss",
+    "cluster_size_prior_loss", "idec_loss", "kl_clustering_loss", "kmeans_loss", "knn_graph", "locality_loss",
     "pairwise_sq_dists", "reconstruction_loss", "self_augmentation_loss", "soft_assignment",
     "target_distribution", "zipf_prior",
 ]

@@ -1,15 +1,29 @@
 """The DEC pipeline shared by module 5's experiments (Xie, Girshick & Farhadi 2016, Sec. 3), and the
-driver of their Table 2: k-means on pixels, SDAE + k-means, DEC with a frozen encoder, DEC.
+driver of their Table 2: k-means on pixels, SDAE + k-means, DEC with a frozen encoder, DEC, and IDEC (Guo et
+al. 2017) from the same SDAE and the same k-means start.
 
 Recipe (``DECConfig``):
 
-* images scaled to [0, 1] and flattened; with ``subset=0`` train and test are concatenated (MNIST and
+* images flattened and, with ``normalise`` (the default), multiplied by one data-set-wide factor so that the
+  mean over points of ``(1/d) ||x_i||^2`` is 1 (Xie et al. 2016, Sec. 4.1: "we normalize all datasets so that
+  (1/d)||x_i||^2 is approximately 1"; the authors' Caffe code multiplies MNIST's 0-255 pixels by 0.02). From
+  [0, 1] that factor is 2.98 on MNIST, 2.20 on Fashion-MNIST and 2.54 on USPS. The scale matters for DEC:
+  the Student-t kernel ``1 / (1 + ||z - mu||^2)`` is not scale-free, and with [0, 1] pixels the codes came out
+  about 3x smaller, the kernel too flat, and DEC with a frozen encoder drifted below its k-means start at the
+  paper's lr (MNIST 70k: 70.9 % -> 62.3 %, never meeting the stop rule in 5,000 iterations; results of
+  2026-11-26); with ``subset=0`` train and test are concatenated (MNIST and
   Fashion-MNIST: 70,000 images, as the paper clusters the whole set; USPS: all 9,298); ``subset=n`` keeps a
   fixed stratified subset of n training images (``data.load_splits``), the same for every seed;
 * stacked denoising AE ``d-500-500-2000-10`` (the paper's), greedy layer-wise denoising pretraining
   (dropout 0.2), then end-to-end fine-tuning;
 * k-means with 20 restarts on the codes -> DEC: SGD (lr 0.01, momentum 0.9, batch 256) on KL(P||Q),
-  target update every 140 iterations, stop when < 0.1 % of labels change (``tol``) or at ``max_iter``.
+  target update every 140 iterations, stop when < 0.1 % of labels change (``tol``) or at ``max_iter``;
+* IDEC: the same start, the decoder kept, ``L = L_r + 0.1 L_c`` (Guo et al. 2017), Adam at lr 1e-3 as the
+  authors' code uses on MNIST, the same update interval, tolerance and cap.
+
+Every run folder gets ``assignments.npz`` (the true labels and each row's predicted clusters, so ACC and NMI
+can be recomputed) and ``dec_model.pt`` (the DEC and IDEC encoders' weights, their centroids and the input
+scale).
 
 Where the full recipe is shortened, and why: the paper pretrains 50,000 SGD iterations per layer and
 fine-tunes 100,000 more (about 180 and 370 epochs of MNIST at batch 256). On the 2-core CPU this project is
@@ -37,7 +51,8 @@ from deepcourse.metrics import cluster_acc, nmi
 
 from .dec import DECResult, Regularisers, fit_dec, kmeans_init
 
-__all__ = ["DATASETS", "DECConfig", "load_points", "pretrain_sdae", "run_dec", "compare_dec", "percent"]
+__all__ = ["DATASETS", "DECConfig", "load_points", "normalise_points", "pretrain_sdae", "run_dec", "compare_dec",
+           "percent"]
 
 DATASETS = ("mnist", "fashion-mnist", "usps", "coil20", "digits")  # digits: embedded, for offline tests only
 
@@ -62,6 +77,10 @@ class DECConfig:
     n_init: int = param(20, ge=1, help="k-means restarts on the codes (the paper's 20)")
     raw_n_init: int = param(10, ge=1, help="k-means restarts of the raw-pixel baseline")
     amp: bool = param(False, help="bf16 autocast for the SDAE stages (1.6x faster on AVX512-BF16 CPUs)")
+    normalise: bool = param(True, help="scale inputs so that mean (1/d)||x||^2 = 1 (Xie et al. 2016, Sec. 4.1)")
+    idec: bool = param(True, help="also run IDEC (Guo et al. 2017) from the same SDAE and k-means start")
+    idec_gamma: float = param(0.1, ge=0, help="IDEC: L = L_r + gamma L_c (the paper's 0.1)")
+    idec_lr: float = param(1e-3, gt=0, help="IDEC: Adam learning rate (the authors' MNIST setting)")
 
 
 def load_points(name: str, run: Run | None = None, subset: int = 0) -> tuple[Tensor, Tensor, tuple[int, int] | None]:
@@ -76,6 +95,16 @@ def load_points(name: str, run: Run | None = None, subset: int = 0) -> tuple[Ten
     x, y = (s.x_train, s.y_train) if subset else (torch.cat([s.x_train, s.x_test]), torch.cat([s.y_train, s.y_test]))
     shape = (8, 8) if name == "digits" else tuple(x.shape[-2:])
     return x.flatten(1).float().contiguous(), y.long(), shape  # (N, H*W)
+
+
+def normalise_points(x: Tensor) -> tuple[Tensor, float]:
+    """``(c x, c)`` with the one factor ``c`` that makes the mean over points of ``(1/d) ||x_i||^2`` equal 1
+    (Xie et al. 2016, Sec. 4.1). One factor for the whole set keeps the geometry between points."""
+    ms = float((x.double() ** 2).mean())
+    if not ms > 0:
+        raise ValueError("cannot normalise: every entry of x is 0")
+    c = ms ** -0.5
+    return x * c, c
 
 
 def _seed(run: Run, tag: str) -> int:
@@ -94,9 +123,11 @@ def pretrain_sdae(cfg: DECConfig, x: Tensor, run: Run, tag: str = "sdae") -> Sta
 
 def run_dec(cfg: DECConfig, encoder, x: Tensor, y: Tensor, k: int, centroids: Tensor, run: Run, *,
             train_encoder: bool = True, decoder=None, regs: Regularisers | None = None, tag: str = "dec",
-            snapshot_every: int = 0) -> DECResult:
-    """:func:`fit_dec` with the config's DEC settings, seeded by ``run.seed_for(tag)``."""
-    return fit_dec(encoder, x, k, y=y, centroids=centroids, nu=cfg.nu, lr=cfg.dec_lr, batch_size=cfg.dec_batch,
+            snapshot_every: int = 0, lr: float | None = None, optimizer: str = "sgd") -> DECResult:
+    """:func:`fit_dec` with the config's DEC settings (``lr`` defaults to ``dec_lr``), seeded by
+    ``run.seed_for(tag)``."""
+    return fit_dec(encoder, x, k, y=y, centroids=centroids, nu=cfg.nu, lr=cfg.dec_lr if lr is None else lr,
+                   optimizer=optimizer, batch_size=cfg.dec_batch,
                    update_interval=cfg.update_interval, tol=cfg.tol, max_iter=cfg.max_iter,
                    train_encoder=train_encoder, decoder=decoder, regularisers=regs, snapshot_every=snapshot_every,
                    seed=_seed(run, tag), run=run, log_prefix=f"{tag}/", desc=tag)
@@ -107,18 +138,38 @@ def percent(v: float) -> float:
 
 
 _ROWS = (("k-means on pixels", "kmeans"), ("SDAE + k-means (DEC's initialisation)", "ae_kmeans"),
-         ("DEC w/o backprop (encoder frozen)", "dec_nobp"), ("DEC", "dec"))
+         ("DEC w/o backprop (encoder frozen)", "dec_nobp"), ("DEC", "dec"), ("IDEC (L_r + 0.1 L_c, decoder kept)", "idec"))
+
+
+def _stop(res: DECResult) -> str:
+    return f"{res.iterations} ({'converged' if res.converged else 'cap, not converged'})"
+
+
+def _save_run_files(run: Run, y: Tensor, labels: dict[str, Tensor], models: dict[str, DECResult],
+                    encoders: dict, scale: float) -> None:
+    """``assignments.npz`` (``y_true`` and one predicted-cluster array per row) and ``dec_model.pt``."""
+    import numpy as np
+
+    if not run.is_main:
+        return
+    np.savez_compressed(run.out / "assignments.npz", y_true=y.numpy(),
+                        **{f"y_pred_{key}": pred.numpy() for key, pred in labels.items()})
+    torch.save({"input_scale": scale, **{key: {"encoder": encoders[key].state_dict(), "centroids": res.centroids,
+                                               "iterations": res.iterations, "converged": res.converged}
+                                         for key, res in models.items()}}, run.out / "dec_model.pt")
 
 
 def compare_dec(cfg: DECConfig, run: Run, paper: dict[str, float] | None = None) -> dict[str, float]:
-    """k-means on raw pixels, SDAE + k-means, DEC w/o backprop and DEC on one data set (Xie et al. 2016,
-    Table 2). ``dec_gain``: ACC of DEC minus ACC of its own k-means initialisation (points);
-    ``nmi_dec_minus_frozen``: NMI of DEC minus NMI of DEC with the encoder frozen, from the same start (the
-    paper's "DEC w/o backprop" ablation)."""
+    """k-means on raw pixels, SDAE + k-means, DEC w/o backprop, DEC and IDEC on one data set (Xie et al. 2016,
+    Table 2; Guo et al. 2017). ``dec_gain``: ACC of DEC minus ACC of its own k-means initialisation (points);
+    ``nobp_change``: the same for DEC w/o backprop; ``idec_minus_dec``: IDEC's ACC minus DEC's, from the same
+    start; ``nmi_dec_minus_frozen``: NMI of DEC minus NMI of DEC with the encoder frozen, from the same start
+    (the paper's "DEC w/o backprop" ablation)."""
     from .figures import accuracy_curve, confident_figure, latent_figure  # matplotlib only when drawing
 
     t0 = time.perf_counter()
-    x, y, shape = load_points(cfg.dataset, run, cfg.subset)
+    x_img, y, shape = load_points(cfg.dataset, run, cfg.subset)
+    x, scale = normalise_points(x_img) if cfg.normalise else (x_img, 1.0)
     k = int(y.max()) + 1
     times = {"time_load_s": time.perf_counter() - t0}
     t = time.perf_counter()
@@ -128,37 +179,58 @@ def compare_dec(cfg: DECConfig, run: Run, paper: dict[str, float] | None = None)
     sdae = pretrain_sdae(cfg, x, run)
     times["time_pretrain_s"] = time.perf_counter() - t
     t = time.perf_counter()
-    centroids, ae_labels = kmeans_init(encode_batched(sdae.encode, x), k, n_init=cfg.n_init,
-                                       seed=_seed(run, "kmeans_codes"))
+    codes = encode_batched(sdae.encode, x)
+    centroids, ae_labels = kmeans_init(codes, k, n_init=cfg.n_init, seed=_seed(run, "kmeans_codes"))
     times["time_kmeans_init_s"] = time.perf_counter() - t
     t = time.perf_counter()
     nobp = run_dec(cfg, sdae.encoder, x, y, k, centroids, run, train_encoder=False, tag="dec_nobp")
     times["time_dec_nobp_s"] = time.perf_counter() - t
     t = time.perf_counter()
-    dec = run_dec(cfg, copy.deepcopy(sdae.encoder), x, y, k, centroids, run, tag="dec", snapshot_every=3)
+    dec_encoder = copy.deepcopy(sdae.encoder)
+    dec = run_dec(cfg, dec_encoder, x, y, k, centroids, run, tag="dec", snapshot_every=3)
     times["time_dec_s"] = time.perf_counter() - t
-    labels = {"kmeans": raw_labels, "ae_kmeans": ae_labels, "dec_nobp": nobp.y_pred, "dec": dec.y_pred}
+    results, encoders = {"dec_nobp": nobp, "dec": dec}, {"dec_nobp": sdae.encoder, "dec": dec_encoder}
+    if cfg.idec:
+        t = time.perf_counter()
+        ae = copy.deepcopy(sdae)
+        results["idec"] = run_dec(cfg, ae.encoder, x, y, k, centroids, run, decoder=ae.decoder, tag="idec",
+                                  regs=Regularisers(reconstruction=True, gamma=cfg.idec_gamma), lr=cfg.idec_lr,
+                                  optimizer="adam")
+        encoders["idec"] = ae.encoder
+        times["time_idec_s"] = time.perf_counter() - t
+    labels = {"kmeans": raw_labels, "ae_kmeans": ae_labels, **{key: r.y_pred for key, r in results.items()}}
+    _save_run_files(run, y, labels, results, encoders, scale)
     out = {}
     for key, pred in labels.items():
         out[f"acc_{key}"], out[f"nmi_{key}"] = percent(cluster_acc(y, pred)), nmi(y, pred)
+    for key, res in results.items():
+        out[f"{key}_iterations"], out[f"{key}_converged"] = float(res.iterations), float(res.converged)
     out.update(dec_gain=round(out["acc_dec"] - out["acc_ae_kmeans"], 4),
-               nmi_dec_minus_frozen=out["nmi_dec"] - out["nmi_dec_nobp"], dec_iterations=float(dec.iterations),
-               dec_converged=float(dec.converged), n_points=float(len(x)),
+               nobp_change=round(out["acc_dec_nobp"] - out["acc_ae_kmeans"], 4),
+               nmi_dec_minus_frozen=out["nmi_dec"] - out["nmi_dec_nobp"], n_points=float(len(x)),
+               input_scale=scale, code_rms=float(codes.pow(2).mean().sqrt()),
                **{k_: round(v, 3) for k_, v in times.items()})
+    if cfg.idec:
+        out["idec_minus_dec"] = round(out["acc_idec"] - out["acc_dec"], 4)
 
     paper = paper if paper and not cfg.subset else {}  # the paper's numbers are for the whole set, not a subset
     rows = [{"method": label, "ACC % (ours)": out[f"acc_{key}"],
              **({"ACC % (paper)": paper.get(f"acc_{key}")} if paper else {}),
-             "NMI (ours)": out[f"nmi_{key}"]} for label, key in _ROWS]
-    stop = "converged: fewer than" if dec.converged else "cap reached before"
-    run.table(rows, f"DEC on {cfg.dataset} ({len(x)} images; DEC stopped after {dec.iterations} iterations, "
-                    f"{stop} {100 * cfg.tol:g} % of the labels changed between target updates)", floatfmt=".4g")
+             "NMI (ours)": out[f"nmi_{key}"],
+             "iterations": _stop(results[key]) if key in results else "-"}
+            for label, key in _ROWS if f"acc_{key}" in out]
+    run.table(rows, f"DEC on {cfg.dataset} ({len(x)} images{', inputs scaled x%.3g' % scale if cfg.normalise else ''};"
+                    f" DEC-stage runs stop when fewer than {100 * cfg.tol:g} % of the labels change between target "
+                    f"updates, or at {cfg.max_iter} iterations)", floatfmt=".4g")
     run.save_figure("latent_over_dec", latent_figure(dec, f"DEC on {cfg.dataset}: codes of 2,000 points (PCA), "
                                                           "coloured by cluster"))
-    run.save_figure("most_confident", confident_figure(dec, x, shape, f"{cfg.dataset}: 10 most confident members "
-                                                                      "of each DEC cluster (one row each)"))
-    run.save_figure("accuracy_over_iterations", accuracy_curve({"DEC": dec.history, "DEC w/o backprop": nobp.history}))
+    run.save_figure("most_confident", confident_figure(dec, x_img, shape, f"{cfg.dataset}: 10 most confident members "
+                                                                          "of each DEC cluster (one row each)"))
+    curves = {"DEC": dec.history, "DEC w/o backprop": nobp.history}
+    if cfg.idec:
+        curves["IDEC"] = results["idec"].history
+    run.save_figure("accuracy_over_iterations", accuracy_curve(curves))
     if run.verbose:
-        print(f"{cfg.dataset}: k-means {out['acc_kmeans']:.2f} %  SDAE + k-means {out['acc_ae_kmeans']:.2f} %  "
-              f"DEC w/o backprop {out['acc_dec_nobp']:.2f} %  DEC {out['acc_dec']:.2f} %")
+        print(f"{cfg.dataset}: " + "  ".join(f"{label.split(' (')[0]} {out[f'acc_{key}']:.2f} %"
+                                              for label, key in _ROWS if f"acc_{key}" in out))
     return out

@@ -15,8 +15,9 @@ Non-clustering regularisers:
 * :func:`locality_loss`: ``sum_i sum_{j in N_k(i)} s(x_i, x_j) ||z_i - z_j||^2`` (Aljalbout et al. 2018).
 * :func:`self_augmentation_loss`: ``-(1/N) sum s(f(x), f(T(x)))`` (Hu et al. 2017); ``T`` is
   :func:`deepcourse.data.transforms.shift_and_noise`.
-* :func:`reconstruction_loss` and :func:`alpha_schedule`: IDEC (Guo et al. 2017) combines
-  ``alpha L_c + (1 - alpha) L_n`` with alpha pretrain-then-finetune, joint or ramped.
+* :func:`reconstruction_loss` and :func:`alpha_schedule`: the taxonomy's ``alpha L_c + (1 - alpha) L_n``
+  with alpha pretrain-then-finetune, joint or ramped (Aljalbout et al. 2018, Sec. 2.3).
+* :func:`idec_loss`: IDEC's own objective ``L = L_r + gamma L_c`` with gamma = 0.1 (Guo et al. 2017, Sec. 3).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from torch import Tensor
 __all__ = [
     "pairwise_sq_dists", "kmeans_loss", "soft_assignment", "target_distribution", "kl_clustering_loss",
     "cluster_distribution", "balance_loss", "zipf_prior", "cluster_size_prior_loss", "knn_graph",
-    "locality_loss", "self_augmentation_loss", "reconstruction_loss", "alpha_schedule",
+    "locality_loss", "self_augmentation_loss", "reconstruction_loss", "idec_loss", "alpha_schedule",
     "ALPHA_SCHEDULES",
 ]
 
@@ -199,6 +200,22 @@ def reconstruction_loss(x: Tensor, x_rec: Tensor) -> Tensor:
     return ((x - x_rec) ** 2).flatten(1).sum(1).mean()
 
 
+def idec_loss(p: Tensor, q: Tensor, x: Tensor, x_rec: Tensor, gamma: float = 0.1) -> Tensor:
+    r"""IDEC (Guo, Gao, Liu & Yin 2017, Sec. 3): :math:`L = L_r + \gamma L_c` with :math:`\gamma = 0.1`.
+
+    :math:`L_c = \mathrm{KL}(P \Vert Q)` per sample (:func:`kl_clustering_loss`) and :math:`L_r` the
+    reconstruction error of the *kept* decoder, as the authors' code computes it: squared error averaged over
+    the features and the batch (Keras ``mse``). The reconstruction term stays at full weight and the
+    clustering term is the small correction, so the embedding cannot drift far from what reconstructs the
+    data (the "local structure preservation" of the title); DEC is the limit without :math:`L_r`.
+    """
+    if not gamma >= 0:
+        raise ValueError(f"gamma must be >= 0, got {gamma!r}")
+    if x.shape != x_rec.shape:
+        raise ValueError(f"x and x_rec must have the same shape, got {tuple(x.shape)} and {tuple(x_rec.shape)}")
+    return ((x_rec - x) ** 2).mean() + gamma * kl_clustering_loss(p, q)
+
+
 ALPHA_SCHEDULES = ("pretrain-then-finetune", "joint", "ramp")
 
 
@@ -206,7 +223,8 @@ def alpha_schedule(kind: str, step: int, total: int, alpha: float = 0.5, warmup:
     """Weight ``alpha`` of ``L = alpha L_c + (1 - alpha) L_n`` at ``step`` (Aljalbout et al. 2018, Sec. 2.3).
 
     * ``pretrain-then-finetune``: 0 for ``step < warmup`` (non-clustering loss only), then 1.
-    * ``joint``: the constant ``alpha`` (IDEC trains jointly; its gamma = 0.1 is alpha = 1/11).
+    * ``joint``: the constant ``alpha``. IDEC's ``L_r + gamma L_c`` (:func:`idec_loss`) is this form with
+      alpha = gamma / (1 + gamma) = 1/11, times 1 + gamma.
     * ``ramp``: grows linearly from 0 to ``alpha`` over ``warmup`` steps (or over ``total`` when warmup = 0).
     """
     if kind not in ALPHA_SCHEDULES:

@@ -397,7 +397,8 @@ def _run_one(
         "overrides": overrides if isinstance(overrides, dict) else list(overrides or []),
         "metrics": {},
         "paper": {"source": exp.paper.source, "values": dict(exp.paper.values), "context": dict(exp.paper.context)},
-        "floor": {k: {"op": b.op, "value": b.value} for k, b in exp.floor.items()},
+        # floors judge quick runs only: a full summary records none (dec-fashion's quick floor is no target at 70k)
+        "floor": {k: {"op": b.op, "value": b.value} for k, b in exp.floor.items()} if preset == "quick" else {},
         "seed": seed,
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }

@@ -4,6 +4,8 @@ by the platform test (tests/test_experiments.py)."""
 
 from __future__ import annotations
 
+import pytest
+
 from deepcourse.core.registry import get
 
 from . import tiny
@@ -22,16 +24,32 @@ def test_each_preset_clusters_its_own_data():
 
 
 def test_table_rows_and_figures_on_a_subset(run_tiny):
-    s, tables, _ = run_tiny("dec-mnist", *tiny(subset=300), raise_errors=True)
+    s, tables, out = run_tiny("dec-mnist", *tiny(subset=300), raise_errors=True)
     m = s["metrics"]
-    assert {"acc_kmeans", "acc_ae_kmeans", "acc_dec_nobp", "acc_dec", "nmi_dec", "dec_gain"} <= set(m)
+    assert {"acc_kmeans", "acc_ae_kmeans", "acc_dec_nobp", "acc_dec", "acc_idec", "nmi_dec", "dec_gain",
+            "nobp_change", "idec_minus_dec", "dec_nobp_iterations", "dec_nobp_converged", "idec_iterations"} <= set(m)
     assert 0 <= m["acc_dec"] <= 100 and 0 <= m["nmi_dec"] <= 1  # ACC in %, as the paper's table
     assert abs(m["dec_gain"] - (m["acc_dec"] - m["acc_ae_kmeans"])) < 1e-6
+    assert m["input_scale"] > 1.0  # the paper's normalisation: mean (1/d)||x||^2 = 1 from [0, 1] pixels
     rows = tables[0]["rows"]
-    assert [r["method"] for r in rows][0] == "k-means on pixels" and rows[-1]["method"] == "DEC"
+    assert [r["method"] for r in rows][0] == "k-means on pixels" and rows[-1]["method"].startswith("IDEC")
+    assert [r["method"] for r in rows][-2] == "DEC" and "20 (cap" in rows[-2]["iterations"]
     assert "ACC % (paper)" not in rows[0]  # a 300-image subset is not the paper's data
     assert {"figures/latent_over_dec.png", "figures/most_confident.png",
             "figures/accuracy_over_iterations.png"} <= set(s["figures"])
+    # the run folder holds what is needed to recompute ACC and NMI, and the trained models
+    import numpy as np
+    import torch
+
+    from deepcourse.metrics import cluster_acc, nmi
+
+    saved = np.load(out / "assignments.npz")
+    for key in ("kmeans", "ae_kmeans", "dec_nobp", "dec", "idec"):
+        assert 100 * cluster_acc(saved["y_true"], saved[f"y_pred_{key}"]) == pytest.approx(m[f"acc_{key}"], abs=1e-3)
+        assert nmi(saved["y_true"], saved[f"y_pred_{key}"]) == pytest.approx(m[f"nmi_{key}"])
+    model = torch.load(out / "dec_model.pt")
+    assert model["dec"]["centroids"].shape == (10, 5) and model["input_scale"] == pytest.approx(m["input_scale"])
+    assert "0.weight" in model["idec"]["encoder"]
 
 
 def test_paper_column_on_the_whole_set(run_tiny):
