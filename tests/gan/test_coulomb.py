@@ -19,6 +19,13 @@ def test_plummer_kernel_by_hand():
     assert C.plummer_kernel(a, b, eps=0.5, d=3)[0, 1].item() == pytest.approx(8.0)  # eps^-d at distance 0
 
 
+def test_plummer_kernel_d1_is_the_authors_default():
+    """The authors' code computes (r^2 + eps^2)^(-(dimension - 2)/2) with dimension = 3, eps = 1: our d = 1."""
+    a, b = torch.randn(4, 5, dtype=torch.float64), torch.randn(3, 5, dtype=torch.float64)
+    r2 = ((a[:, None] - b[None]) ** 2).sum(-1)
+    assert torch.allclose(C.plummer_kernel(a, b, eps=1.0, d=1), (r2 + 1.0) ** (-(3 - 2) / 2))
+
+
 def test_plummer_kernel_matches_a_loop():
     rng = np.random.default_rng(0)
     a, b = rng.normal(size=(5, 3)), rng.normal(size=(4, 3))

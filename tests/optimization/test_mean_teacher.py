@@ -125,3 +125,25 @@ def test_stream_hides_unlabelled_labels():
     assert set(xb[:2, 0].long().tolist()) <= {3, 4} and torch.equal(yb[:2], y[xb[:2, 0].long()])
     xb, yb = next(iter(SemiSupervisedStream(x, y, lab, 2, 5, torch.Generator(), with_unlabelled=False)))
     assert xb.shape == (2, 1) and (yb >= 0).all()
+
+
+def test_ema_decay_is_0_99_during_rampup_then_0_999():
+    """Tarvainen & Valpola 2017, Appendix B.1: a = 0.99 while the consistency weight ramps up, 0.999 after
+    (each capped by 1 - 1/(t + 1) at the very start)."""
+    torch.manual_seed(0)
+    model = nn.Linear(3, 2)
+    trainer = ConsistencyTrainer(model, torch.optim.SGD(model.parameters(), lr=0.1), "mean-teacher",
+                                 rampup_steps=5, ema_decay=0.999, ema_decay_rampup=0.99)
+    x, y = torch.randn(8, 3), torch.tensor([0, 1, -1, -1, 0, 1, -1, -1])
+    seen = []
+    for _ in range(8):
+        seen.append(trainer.current_ema_decay)
+        before = copy.deepcopy(trainer.teacher)
+        trainer.step((x, y))
+        a = min(1 - 1 / trainer.steps, seen[-1])  # the a that ema_update used at that step
+        want = a * before.weight + (1 - a) * model.weight
+        assert torch.allclose(trainer.teacher.weight, want, atol=1e-6)
+    assert seen == [0.99] * 5 + [0.999] * 3
+    plain = ConsistencyTrainer(model, torch.optim.SGD(model.parameters(), lr=0.1), "mean-teacher", rampup_steps=5,
+                               ema_decay=0.999)
+    assert plain.current_ema_decay == 0.999  # without ema_decay_rampup: one decay throughout

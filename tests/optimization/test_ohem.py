@@ -50,3 +50,28 @@ def test_ohem_step_two_passes():
     assert not torch.equal(bn_before, model[1].running_mean)
     loss.backward()
     assert model[0].weight.grad is not None
+
+
+def test_ohem_objective_counts_the_backward_pass():
+    from deepcourse.optimization.ohem import OHEMObjective
+
+    torch.manual_seed(0)
+    y = torch.tensor([0, 0, 0, 1, 2, 2])
+    logits = torch.zeros(6, 3)
+    logits[torch.arange(6), y] = 3.0  # every example right and easy ...
+    logits[3] = torch.tensor([3.0, 0.0, 0.0])  # ... except the one of rare class 1 (wrong, high loss)
+    logits[5] = torch.tensor([0.0, 0.0, 0.5])  # and one barely right
+    logits.requires_grad_(True)
+    obj = OHEMObjective(2, rare_classes=(1,))
+    loss = obj(logits, y)
+    per = F.cross_entropy(logits, y, reduction="none")
+    assert torch.allclose(loss, per[[3, 5]].mean())
+    assert (obj.n_backward, obj.n_rare, obj.n_wrong) == (2, 1, 1)
+    assert obj.rare_share == 0.5 and obj.wrong_share == 0.5
+    uniform = OHEMObjective(1.0, rare_classes=(1,))
+    assert torch.allclose(uniform(logits, y), per.mean()) and uniform.rare_share == pytest.approx(1 / 6)
+    with torch.no_grad():  # evaluation calls are plain cross-entropy and are not counted
+        assert torch.allclose(obj(logits, y), per.mean())
+    assert obj.n_backward == 2
+    with pytest.raises(ValueError, match="keep"):
+        OHEMObjective(0)

@@ -15,6 +15,13 @@ D is regressed onto :math:`\hat\Phi` at every sample and G moves its samples uph
 generator that sits on a few modes is pushed out to the empty ones: the only Nash equilibrium is
 :math:`p_{model} = p_{data}`. With ``d >= dim - 2`` the kernel is the Green's function of the
 Laplacian (exactly Coulomb's law for ``d = dim - 2``), and ``eps`` smooths the singularity at 0.
+
+Convention, checked against the authors' code (github.com/bioinf-jku/coulomb_gan, ``plummer_kernel``): their
+argument ``dimension`` is the dimension ``m`` of the Coulomb law ``1/r^(m-2)``, and their kernel is
+``(r^2 + eps^2)^(-(m - 2)/2)``; their default ``dimension=3`` with ``eps=1`` is ``d = 1`` here (``1 / sqrt(r^2 +
+eps^2)``). Their training loop (PyTorch version): one G step on ``mean D(x)`` (their potential has the opposite
+sign: fakes positive), then one D step regressing D onto the batch potential of the same, detached fakes and a
+real batch by mean squared error, Adam with default betas, the same learning rate (1e-4) for both networks.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from .uci import load_uci
 # part B: quantisation, pruning, weight clustering, the lottery ticket, OHEM (HPO is deepcourse.core.hpo)
 from .clustering import ClusteredLayers, cluster_model, compressed_bits, kmeans_1d
 from .lottery import iterative_magnitude_pruning, layer_rates, random_reinit, train_masked
-from .ohem import ohem_loss, ohem_step, select_hard
+from .ohem import OHEMObjective, ohem_loss, ohem_step, select_hard
 from .pruning import (GradualPruning, MaskCallback, channel_prune, magnitude_prune, shrink_sequential, sparsity,
                       to_sparse)
 from .quantization import (cast_model, convert_qat, measure_latency, model_size_bytes, prepare_qat, quantize_dynamic,
@@ -33,7 +33,7 @@ __all__ = [
     "load_uci",
     "ClusteredLayers", "cluster_model", "compressed_bits", "kmeans_1d",
     "iterative_magnitude_pruning", "layer_rates", "random_reinit", "train_masked",
-    "ohem_loss", "ohem_step", "select_hard",
+    "OHEMObjective", "ohem_loss", "ohem_step", "select_hard",
     "GradualPruning", "MaskCallback", "channel_prune", "magnitude_prune", "shrink_sequential", "sparsity", "to_sparse",
     "cast_model", "convert_qat", "measure_latency", "model_size_bytes", "prepare_qat", "quantize_dynamic",
     "quantize_static",

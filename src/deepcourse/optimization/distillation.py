@@ -124,7 +124,7 @@ def function_matching_loss(student: nn.Module, teacher: nn.Module, x: Tensor, T:
     view = augment(x) if augment is not None else x
     if mixup_alpha > 0:
         view, _, _, _ = mixup_batch(view, torch.zeros(len(view), device=view.device), mixup_alpha, rng)
-    with eval_mode(teacher):
+    with eval_mode(teacher), torch.no_grad():
         t_logits = teacher(view)  # (B, K)
     return kd_loss(student(view), t_logits, T)
 
@@ -175,7 +175,7 @@ class DistillationObjective:
         if self.method == "fm" and self.mixup_alpha > 0:  # labels are unused, so only the images are mixed
             x, _, _, _ = mixup_batch(x, torch.zeros(len(x), device=x.device), self.mixup_alpha, self.rng)
         if self.method != "labels":
-            with eval_mode(self.teacher):
+            with eval_mode(self.teacher), torch.no_grad():  # a target: no graph through the teacher
                 self._teacher_logits = self.teacher(x)  # (B, K) on the very view the student sees
         return x
 

@@ -14,7 +14,9 @@ two methods differ in ``theta'``:
 * **Mean Teacher**: ``theta'`` is an exponential moving average of the student's weights, updated after
   every optimisation step (Eq. 2), ``theta'_t = a theta'_{t-1} + (1 - a) theta_t``; the teacher gets no
   gradient. Early on the average uses ``a_t = min(1 - 1/(t + 1), a)`` so it is not dominated by the
-  random initialisation.
+  random initialisation, and the paper's ConvNet runs use ``a = 0.99`` during the consistency ramp-up and
+  ``a = 0.999`` after it (Tarvainen & Valpola 2017, Appendix B.1): the teacher follows the fast-moving
+  early student closely, then averages over a long window (``ema_decay_rampup``).
 
 The consistency weight is ramped up with ``w(t) = w_max exp(-5 (1 - t/T)^2)`` (Laine & Aila 2017),
 because early predictions are noise and matching them only slows learning.
@@ -115,12 +117,14 @@ class ConsistencyTrainer:
 
     def __init__(self, model: nn.Module, optimizer: torch.optim.Optimizer, method: str = "mean-teacher",
                  noise: Callable[[Tensor], Tensor] | None = None, consistency: float = 1.0,
-                 rampup_steps: int = 0, ema_decay: float = 0.99, ema_eval: bool = False):
+                 rampup_steps: int = 0, ema_decay: float = 0.99, ema_eval: bool = False,
+                 ema_decay_rampup: float | None = None):
         if method not in METHODS:
             raise ValueError(f"method must be one of {METHODS}, got {method!r}")
         self.student, self.optimizer, self.method = model, optimizer, method
         self.noise = noise or (lambda x: x)
         self.consistency, self.rampup_steps, self.ema_decay = consistency, rampup_steps, ema_decay
+        self.ema_decay_rampup = ema_decay_rampup
         self.teacher = copy.deepcopy(model) if method == "mean-teacher" or ema_eval else None
         if self.teacher is not None:
             for p in self.teacher.parameters():
@@ -150,9 +154,16 @@ class ConsistencyTrainer:
         loss.backward()
         self.optimizer.step()
         if self.teacher is not None:
-            ema_update(self.teacher, self.student, self.ema_decay, self.steps)
+            ema_update(self.teacher, self.student, self.current_ema_decay, self.steps)
         self.steps += 1
         return {"loss": float(loss.detach()), "ce": float(ce.detach()), "consistency": float(cons.detach()), "w": w}
+
+    @property
+    def current_ema_decay(self) -> float:
+        """``ema_decay_rampup`` while the consistency weight ramps up (when set), ``ema_decay`` after."""
+        if self.ema_decay_rampup is not None and self.steps < self.rampup_steps:
+            return self.ema_decay_rampup
+        return self.ema_decay
 
     @property
     def eval_model(self) -> nn.Module:
@@ -195,16 +206,18 @@ def train_semi_supervised(method: str, model: nn.Module, x: Tensor, y: Tensor, l
                           steps: int, lr: float, labeled_batch: int, unlabeled_batch: int,
                           noise: Callable[[Tensor], Tensor] | None = None, consistency: float = 1.0,
                           rampup: float = 0.3, ema_decay: float = 0.99, ema_eval: bool = True,
-                          tag: str = "mt") -> nn.Module:
+                          ema_decay_rampup: float | None = None, tag: str = "mt") -> nn.Module:
     """Train ``model`` with ``method`` (one of :data:`METHODS`) for ``steps`` Adam steps on batches of
     :class:`SemiSupervisedStream` (only the ``labelled`` indices keep their labels); the consistency weight
     ramps up over the first ``rampup`` fraction of the steps. Returns the model to evaluate: the EMA of
-    the weights (``ema_eval``, the paper's protocol for every method; without it only Mean Teacher's)."""
+    the weights (``ema_eval``, the paper's protocol for every method; without it only Mean Teacher's).
+    ``ema_decay_rampup``: the EMA decay during the ramp-up (the paper's 0.99; None: ``ema_decay`` throughout)."""
     x, y = x.to(run.device), y.to(run.device)
     model = model.to(run.device)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     trainer = ConsistencyTrainer(model, opt, method, noise=noise, consistency=consistency,
-                                 rampup_steps=int(rampup * steps), ema_decay=ema_decay, ema_eval=ema_eval)
+                                 rampup_steps=int(rampup * steps), ema_decay=ema_decay, ema_eval=ema_eval,
+                                 ema_decay_rampup=ema_decay_rampup)
     stream = SemiSupervisedStream(x, y, labelled, labeled_batch, unlabeled_batch, run.generator(f"{tag}-batches"),
                               with_unlabelled=method != "supervised")
     fit(trainer.step, stream, max_steps=steps, model=model, log_every=10**9)

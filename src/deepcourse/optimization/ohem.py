@@ -18,7 +18,7 @@ from torch import Tensor, nn
 
 from deepcourse.core import eval_mode
 
-__all__ = ["select_hard", "ohem_loss", "ohem_step"]
+__all__ = ["select_hard", "ohem_loss", "ohem_step", "OHEMObjective"]
 
 
 def _k(keep: float | int, n: int) -> int:
@@ -54,3 +54,40 @@ def ohem_step(model: nn.Module, x: Tensor, y: Tensor, keep: float | int,
     with eval_mode(model):
         idx = select_hard(crit(model(x), y), keep)
     return crit(model(x[idx]), y[idx]).mean(), idx
+
+
+class OHEMObjective:
+    """A ``loss_fn`` for :func:`deepcourse.core.train_classifier` that keeps the ``keep`` hardest examples of
+    each training batch (:func:`ohem_loss`, the one-pass form: the forward runs on the whole candidate batch,
+    gradient flows back only from the kept examples) and counts where the backward pass went.
+
+    ``keep=1.0`` keeps every example: plain uniform sampling, counted the same way. Evaluation calls (no
+    gradient) are plain mean cross-entropy and are not counted. Counters: ``n_backward`` examples that
+    carried gradient, ``n_rare`` of them from ``rare_classes``, ``n_wrong`` of them misclassified by the
+    model at that step (the hard examples in the usual sense).
+    """
+
+    def __init__(self, keep: float | int, rare_classes: tuple[int, ...] = ()):
+        _k(keep, 1)  # validates keep
+        self.keep, self.rare = keep, torch.as_tensor(tuple(rare_classes), dtype=torch.long)
+        self.n_backward = self.n_rare = self.n_wrong = 0
+
+    def __call__(self, logits: Tensor, y: Tensor) -> Tensor:
+        if not torch.is_grad_enabled() or not logits.requires_grad:
+            return F.cross_entropy(logits, y)
+        loss, idx = ohem_loss(logits, y, self.keep)
+        ys = y[idx]
+        self.n_backward += len(idx)
+        self.n_rare += int(torch.isin(ys, self.rare.to(ys.device)).sum())
+        self.n_wrong += int((logits.detach()[idx].argmax(1) != ys).sum())
+        return loss
+
+    @property
+    def rare_share(self) -> float:
+        """Fraction of the backward pass's examples that belong to a rare class."""
+        return self.n_rare / max(self.n_backward, 1)
+
+    @property
+    def wrong_share(self) -> float:
+        """Fraction of the backward pass's examples that the model misclassified when it took them."""
+        return self.n_wrong / max(self.n_backward, 1)

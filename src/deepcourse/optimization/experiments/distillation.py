@@ -69,7 +69,17 @@ def distillation(cfg: DistillConfig, run: Run) -> dict[str, float]:
 
     The quick preset follows Hinton et al.'s Sec. 5: the teacher learns from 3,000 images, the students
     from 300 of them, where soft targets regularise strongly. The full preset (ResNet-18 teacher, 300
-    function-matching epochs on all of Fashion-MNIST) needs a GPU."""
+    function-matching epochs on all of Fashion-MNIST) needs a GPU.
+
+    Issue 17 check (KD below the labels-only student in an earlier CNN run, 79.9 % vs 82.0 %): the loss is
+    Hinton et al.'s (both logits softened by T, the soft term times T^2, hard term at T = 1, teacher in eval mode
+    without gradient). Measured on 6,000 Fashion-MNIST images, 8 epochs, one seed per row: a CNN-32 teacher at
+    85.2 % is well calibrated (ECE 0.039, NLL-optimal temperature 0.75), so at T = 4 its targets are nearly flat
+    (mean top probability 0.37); the label-trained students reach 80.8 % (CNN-8, 4,370 parameters) and 83.6 %
+    (CNN-16, 16,794), close to the teacher, and KD at T = 4 gives 77.6 % and 80.5 %, at T = 2 79.5 % (CNN-8).
+    Widening the student does not close the gap; a teacher that learned from the same images as the student has
+    little to add. KD pays when the teacher knows more than the student's data shows (Hinton et al. Sec. 5), which
+    is what the quick preset sets up (students see 300 of the teacher's 3,000 images: KD +3.1 to +4.7 points)."""
     splits = load_splits(cfg.dataset, run, subset=cfg.subset, test_subset=cfg.test_subset)
     aug = (lambda x: cifar_augment(x, padding=x.shape[-1] // 14, flip=x.shape[1] == 3)) if cfg.augment else None
     prep = (lambda x, train: aug(x) if train else x) if aug else None
