@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from deepcourse.core import (
-    EMA, EarlyStopping, Evaluate, GradClip, GradNormalize, NonFiniteError, Run, TensorLoader, fit,
+    EMA, EarlyStopping, Evaluate, FitState, GradClip, GradNormalize, NonFiniteError, Run, TensorLoader, fit,
     load_checkpoint, save_checkpoint,
 )
 from deepcourse.core.checkpoint import CheckpointError
@@ -174,3 +174,16 @@ def test_two_models_in_one_run_keep_their_own_checkpoints_and_metrics(tmp_path):
     hist = run.history()
     assert not any(r["step"] > 4 and any(k.startswith("a/") for k in r) for r in hist)
     assert any(r["step"] > 4 and any(k.startswith("b/") for k in r) for r in hist)
+
+
+def test_grad_clip_value_clamps_each_entry():
+    from deepcourse.core import GradClipValue
+
+    lin = torch.nn.Linear(3, 1)
+    lin.weight.grad = torch.tensor([[3.0, 0.8, -5.0]])
+    lin.bias.grad = torch.tensor([0.1])
+    GradClipValue(1.0).on_after_backward(FitState(models={"m": lin}))
+    assert lin.weight.grad.tolist() == [[1.0, 0.800000011920929, -1.0]]  # the notes' [3, 0.8] -> [1, 0.8]
+    assert lin.bias.grad.tolist() == [0.10000000149011612]
+    with pytest.raises(ValueError, match="value"):
+        GradClipValue(0.0)

@@ -10,7 +10,7 @@ from .loader import TensorLoader
 from .models import count_flops, count_parameters, create_model, list_models, register_model
 from .registry import Bound, Experiment, Reference, all_experiments, at_least, at_most, discover, experiment, get, run_experiment
 from .run import NonFiniteError, Run
-from .training import EMA, Callback, EarlyStopping, Evaluate, FitState, GradClip, GradNormalize, LambdaCallback, fit
+from .training import EMA, Callback, EarlyStopping, Evaluate, FitState, GradClip, GradClipValue, GradNormalize, LambdaCallback, fit
 from .utils import deterministic, resolve_device, seed_everything
 
 __all__ = [
@@ -22,6 +22,6 @@ __all__ = [
     "Bound", "Experiment", "Reference", "all_experiments", "at_least", "at_most", "discover", "experiment", "get",
     "run_experiment",
     "NonFiniteError", "Run",
-    "EMA", "Callback", "EarlyStopping", "Evaluate", "FitState", "GradClip", "GradNormalize", "LambdaCallback", "fit",
+    "EMA", "Callback", "EarlyStopping", "Evaluate", "FitState", "GradClip", "GradClipValue", "GradNormalize", "LambdaCallback", "fit",
     "deterministic", "resolve_device", "seed_everything",
 ]

@@ -39,6 +39,7 @@ __all__ = [
     "Evaluate",
     "EarlyStopping",
     "GradClip",
+    "GradClipValue",
     "GradNormalize",
     "EMA",
     "LambdaCallback",
@@ -171,6 +172,19 @@ class GradClip(Callback):
 
     def on_after_backward(self, state):
         state.grad_norm = float(torch.nn.utils.clip_grad_norm_(_parameters(state), self.max_norm, self.norm_type))
+
+
+class GradClipValue(Callback):
+    """Clamp every gradient entry to ``[-value, value]`` (the notes' ``tf.clip_by_value``). Unlike
+    :class:`GradClip` it changes the gradient's direction as well as its length."""
+
+    def __init__(self, value: float):
+        if not value > 0:
+            raise ValueError(f"value must be > 0 (got {value})")
+        self.value = value
+
+    def on_after_backward(self, state):
+        torch.nn.utils.clip_grad_value_(_parameters(state), self.value)
 
 
 class GradNormalize(Callback):

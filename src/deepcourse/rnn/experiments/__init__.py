@@ -1,0 +1,1 @@
+"""Module 4 experiments: one file per paper or claim (the registry imports each module)."""
