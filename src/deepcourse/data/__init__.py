@@ -23,6 +23,7 @@ from .splits import Splits, load_splits, random_partition, stratified_subset, tr
 from .synthetic import (FUNCTIONS_1D, function_1d, gaussian_grid, gaussian_grid_centres,
                         regression_with_outliers, spirals, two_moons, xor)
 from . import builtin as _builtin  # noqa: F401  registers mnist, fashion-mnist, usps, cifar10-jpeg
+from . import graphs as _graphs  # noqa: F401  registers the TU, Planetoid and MoleculeNet graph sets
 from .sequences import (OCCUPANCY_FEATURES, CharCorpus, load_char_corpus, load_jsb_chorales,  # noqa: E402
                         load_occupancy)
 
