@@ -22,11 +22,14 @@ PyG :class:`~torch_geometric.data.Data`, ``edge_index[:, k] = (sender, receiver)
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import random
 from dataclasses import dataclass, field
 
 import torch
-from torch_geometric.data import Data
+if TYPE_CHECKING:  # PyG is imported where it is used: importing it costs every CLI call ~2 s
+    from torch_geometric.data import Data
 
 from .formulas import Sexp
 
@@ -166,6 +169,8 @@ class Vocabulary:
 
 def to_data(g: FormulaGraph, vocab: Vocabulary) -> Data:
     """PyG ``Data``: ``x`` (N,) token ids, ``edge_index`` (2, E) sender -> receiver, ``edge_attr`` (E,) direction."""
+    from torch_geometric.data import Data
+
     pairs, dirs = g.message_edges()
     ei = torch.tensor(pairs, dtype=torch.long).reshape(-1, 2).T.contiguous()
     return Data(x=vocab(g.labels), edge_index=ei, edge_attr=torch.tensor(dirs, dtype=torch.long),

@@ -18,9 +18,12 @@ notes' "five MLPs in total"); the default gives each hop its own, as the supersc
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 from torch import Tensor, nn
-from torch_geometric.data import Batch, Data
+if TYPE_CHECKING:  # PyG is imported where it is used: importing it costs every CLI call ~2 s
+    from torch_geometric.data import Data
 
 from deepcourse.core import register_model
 
@@ -53,12 +56,18 @@ class _Hop(nn.Module):
         self.aggr = _mlp(3 * hidden + (2 if counts else 0), hidden, hidden)  # MLP_aggr
 
 
-@register_model(
-    "paliwal-gnn",
-    example_input=lambda: Batch.from_data_list([
+def _example_batch():
+    from torch_geometric.data import Batch, Data
+
+    return Batch.from_data_list([
         Data(x=torch.tensor([1, 2, 3]), edge_index=torch.tensor([[0, 0, 1, 2], [1, 2, 0, 0]]),
              edge_attr=torch.tensor([0, 0, 1, 1])),
-        Data(x=torch.tensor([4, 2]), edge_index=torch.tensor([[0, 1], [1, 0]]), edge_attr=torch.tensor([0, 1]))]),
+        Data(x=torch.tensor([4, 2]), edge_index=torch.tensor([[0, 1], [1, 0]]), edge_attr=torch.tensor([0, 1]))])
+
+
+@register_model(
+    "paliwal-gnn",
+    example_input=_example_batch,
     small={"vocab_size": 6, "hidden": 8, "hops": 2, "expand": 16, "neighbour_counts": True},
 )
 class PaliwalGNN(nn.Module):

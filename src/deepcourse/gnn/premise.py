@@ -10,12 +10,15 @@ index of each premise) for the same reason: each goal is embedded once per batch
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import copy
 from dataclasses import dataclass
 
 import torch
 from torch import Tensor, nn
-from torch_geometric.data import Batch, Data
+if TYPE_CHECKING:  # PyG is imported where it is used: importing it costs every CLI call ~2 s
+    from torch_geometric.data import Data
 
 from deepcourse.core import Evaluate, fit, register_model
 
@@ -29,6 +32,8 @@ __all__ = ["PremiseSelector", "ProblemGraphs", "problem_graphs", "ProblemLoader"
 
 
 def _example_pair():
+    from torch_geometric.data import Batch, Data
+
     g = Data(x=torch.tensor([1, 2, 3]), edge_index=torch.tensor([[0, 0, 1, 2], [1, 2, 0, 0]]),
              edge_attr=torch.tensor([0, 0, 1, 1]))
     p = Data(x=torch.tensor([4, 2]), edge_index=torch.tensor([[0, 1], [1, 0]]), edge_attr=torch.tensor([0, 1]))
@@ -114,6 +119,8 @@ class ProblemLoader:
         return -(-len(self.data) // self.batch_size)
 
     def __iter__(self):
+        from torch_geometric.data import Batch
+
         d, k = self.data, self.data.per_goal
         order = torch.randperm(len(d), generator=self.generator) if self.generator is not None else torch.arange(len(d))
         for i in range(0, len(d), self.batch_size):
