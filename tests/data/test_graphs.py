@@ -115,9 +115,12 @@ def test_qm9_optional():
         with pytest.raises(DataMissingError, match="qm9pack"):
             load_qm9(("homo",), subset=10)
         return
-    pytest.importorskip("pandas")
     with pytest.raises(ValueError, match="unknown QM9 targets"):
         load_qm9(("energy",))
+    smiles, y = load_qm9(("homo", "gap"), subset=20)
+    assert len(smiles) == 20 and y.shape == (20, 2) and torch.isfinite(y).all()
+    assert (y[:, 0] < 0).all() and (y[:, 1] > 0).all()  # HOMO energies are negative, gaps positive (eV)
+    assert load_qm9(("homo",), subset=20)[0] == smiles  # the subset is seeded
 
 
 def test_karate_club():

@@ -340,7 +340,8 @@ def load_qm9(targets: Sequence[str] = ("homo", "lumo", "gap"), subset: int | Non
     """``(smiles, y)`` from QM9 as shipped by ``qm9pack`` (130,831 molecules, 3 CSV parts); ``y`` float32
     ``(N, len(targets))`` in the units of Kondor et al.'s Table III (eV for energies). ``subset``: a seeded
     random choice of that many molecules across all parts. Raises ``DataMissingError`` without qm9pack."""
-    import pandas as pd
+    import csv
+
     import torch
 
     bad = [t for t in targets if t not in QM9_TARGETS]
@@ -350,13 +351,21 @@ def load_qm9(targets: Sequence[str] = ("homo", "lumo", "gap"), subset: int | Non
     if folder is None:
         raise DataMissingError("QM9 needs the optional package qm9pack: pip install 'deepcourse[qm9]' "
                                f"(python {sys.version_info.major}.{sys.version_info.minor})", dataset="qm9")
-    cols = ["SMILES"] + [QM9_TARGETS[t][0] for t in targets]
-    df = pd.concat([pd.read_csv(folder / f"qm9_part{i}.csv", usecols=cols) for i in (1, 2, 3)], ignore_index=True)
+    smiles, rows = [], []
+    for i in (1, 2, 3):
+        with open(folder / f"qm9_part{i}.csv", newline="") as f:
+            reader = csv.DictReader(f)
+            missing = [c for c in ["SMILES"] + [QM9_TARGETS[t][0] for t in targets] if c not in (reader.fieldnames or [])]
+            if missing:
+                raise ValueError(f"{folder / f'qm9_part{i}.csv'}: columns {missing} not found")
+            for r in reader:
+                smiles.append(r["SMILES"])
+                rows.append([float(r[QM9_TARGETS[t][0]]) * QM9_TARGETS[t][1] for t in targets])
+    y = np.asarray(rows, dtype=np.float64).reshape(len(rows), len(targets))
     if subset is not None:
-        idx = np.sort(np.random.default_rng(seed).choice(len(df), size=min(subset, len(df)), replace=False))
-        df = df.iloc[idx]
-    y = np.stack([df[QM9_TARGETS[t][0]].to_numpy(np.float64) * QM9_TARGETS[t][1] for t in targets], 1)
-    return df["SMILES"].tolist(), torch.tensor(y, dtype=torch.float32)
+        idx = np.sort(np.random.default_rng(seed).choice(len(y), size=min(subset, len(y)), replace=False))
+        smiles, y = [smiles[j] for j in idx], y[idx]
+    return smiles, torch.tensor(y, dtype=torch.float32)
 
 
 # -------------------------------------------------------------------------------------------- karate club
