@@ -41,7 +41,7 @@ class ShapesConfig:
                     context={"overall accuracy % (ModelNet40)": 89.2, "class-averaged accuracy %": 86.2}),
     quick=ShapesConfig(per_class=16, test_per_class=8, points=96, width=0.25, epochs=8, lr=3e-3),
     full=ShapesConfig(),
-    floor={"overall_acc": 0.35, "critical_acc_gap": at_most(1e-6)},  # seed 0: 0.54 and 0 (chance 0.083)
+    floor={"overall_acc": 0.2, "critical_acc_gap": at_most(1e-6)},  # seeds 0-4 x threads 1,2: 0.29-0.61 and 0; chance 0.083, lr=1e-9 gives the untrained score
     threads=1,
 )
 def pointnet_shapes(cfg: ShapesConfig, run: Run) -> dict[str, float]:
