@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from deepcourse.core import register_model
+from deepcourse.core import eval_mode, register_model
 
 __all__ = ["CharLM", "random_windows", "evaluate_lm", "sample"]
 
@@ -58,15 +58,12 @@ def random_windows(data: torch.Tensor, block: int, batch: int, generator: torch.
     return data[idx], data[idx + 1]
 
 
-@torch.no_grad()
 def evaluate_lm(model: CharLM, data: torch.Tensor, block: int, batch: int = 256,
                 max_windows: int | None = None) -> float:
     """Mean cross-entropy (nats per character) over consecutive non-overlapping windows of ``block``
     characters of ``data``, each read from a zero state (so every prediction sees at most ``block``
     characters of context, as in nanoGPT's evaluation). ``max_windows``: the first so many, for a cheap
     estimate during training."""
-    was = model.training
-    model.eval()
     n = (len(data) - 1) // block
     if max_windows is not None:
         n = min(n, max_windows)
@@ -74,15 +71,15 @@ def evaluate_lm(model: CharLM, data: torch.Tensor, block: int, batch: int = 256,
         raise ValueError(f"data ({len(data)} characters) is shorter than one window of {block} + 1")
     idx = torch.arange(n)[:, None] * block + torch.arange(block)
     total = 0.0
-    for i in range(0, n, batch):
-        j = idx[i:i + batch]
-        logits, _ = model(data[j])
-        total += float(F.cross_entropy(logits.reshape(-1, model.vocab_size), data[j + 1].reshape(-1), reduction="sum"))
-    model.train(was)
+    with eval_mode(model):
+        for i in range(0, n, batch):
+            j = idx[i:i + batch]
+            logits, _ = model(data[j])
+            total += float(F.cross_entropy(logits.reshape(-1, model.vocab_size), data[j + 1].reshape(-1),
+                                           reduction="sum"))
     return total / (n * block)
 
 
-@torch.no_grad()
 def sample(model: CharLM, prime: torch.Tensor, n: int, temperature: float = 1.0,
            generator: torch.Generator | None = None) -> torch.Tensor:
     """``n`` characters after ``prime`` (1-D codes, at least one), each drawn from
@@ -91,20 +88,18 @@ def sample(model: CharLM, prime: torch.Tensor, n: int, temperature: float = 1.0,
         raise ValueError(f"prime must be a non-empty 1-D LongTensor, got shape {tuple(prime.shape)}")
     if not temperature >= 0 or math.isinf(temperature):
         raise ValueError(f"temperature must be a finite number >= 0, got {temperature}")
-    was = model.training
-    model.eval()
-    logits, state = model(prime[None])
-    last = logits[0, -1]
     out = []
-    for _ in range(n):
-        if temperature == 0:
-            nxt = last.argmax()
-        else:
-            nxt = torch.multinomial(F.softmax(last / temperature, -1), 1, generator=generator)[0]
-        out.append(nxt)
-        logits, state = model(nxt.view(1, 1), state)
+    with eval_mode(model):
+        logits, state = model(prime[None])
         last = logits[0, -1]
-    model.train(was)
+        for _ in range(n):
+            if temperature == 0:
+                nxt = last.argmax()
+            else:
+                nxt = torch.multinomial(F.softmax(last / temperature, -1), 1, generator=generator)[0]
+            out.append(nxt)
+            logits, state = model(nxt.view(1, 1), state)
+            last = logits[0, -1]
     return torch.stack(out) if out else torch.zeros(0, dtype=torch.long)
 
 

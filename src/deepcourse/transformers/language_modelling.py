@@ -14,7 +14,7 @@ from typing import Callable
 import torch
 from torch import Tensor, nn
 
-from deepcourse.core import GradClip, Run, fit
+from deepcourse.core import GradClip, Run, eval_mode, fit
 
 from .gpt import lm_loss
 
@@ -50,15 +50,11 @@ class RandomWindows:
             yield self.sample()
 
 
-@torch.no_grad()
 def lm_eval_loss(model: nn.Module, data: Tensor, block: int, batches: int, batch: int, seed: int) -> float:
     """Mean next-character cross-entropy over ``batches`` fixed random windows of ``data`` (eval mode)."""
-    was = model.training
-    model.eval()
     windows = RandomWindows(data, block, batch, batches, seed)
-    total = sum(lm_loss(model(x), y).item() for x, y in windows) / batches
-    model.train(was)
-    return total
+    with eval_mode(model):
+        return sum(lm_loss(model(x), y).item() for x, y in windows) / batches
 
 
 def warmup_cosine(warmup: int, total: int, min_ratio: float) -> Callable[[int], float]:
@@ -95,7 +91,6 @@ def train_lm(model: nn.Module, train: Tensor, run: Run, *, block: int, batch: in
     return time.perf_counter() - t0, time.process_time() - c0
 
 
-@torch.no_grad()
 def causal_leak(model: nn.Module, vocab: int, block: int, seed: int = 0) -> float:
     """Largest change of the logits at positions < t when the tokens from t on are replaced: 0 for a causal
     model (up to rounding), large when the causal mask is broken."""
@@ -104,11 +99,8 @@ def causal_leak(model: nn.Module, vocab: int, block: int, seed: int = 0) -> floa
     t = block // 2
     y = x.clone()
     y[:, t:] = torch.randint(vocab, (4, block - t), generator=g)
-    was = model.training
-    model.eval()
-    d = (model(x)[:, :t] - model(y)[:, :t]).abs().max().item()
-    model.train(was)
-    return d
+    with eval_mode(model):
+        return (model(x)[:, :t] - model(y)[:, :t]).abs().max().item()
 
 
 def unigram_loss(train: Tensor, val: Tensor, vocab: int) -> float:
