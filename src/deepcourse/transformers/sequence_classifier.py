@@ -3,6 +3,9 @@
 Token embedding + learned positions -> ``depth`` pre-LN encoder blocks (softmax or Nystrom attention) ->
 LayerNorm -> mean over the non-padding positions -> linear classifier. The Nystromformer's LRA setting is
 2 layers, width 64, MLP 128, 2 heads, mean pooling (Xiong et al. 2021, Sec. 4.3).
+
+``pad=None`` for inputs without padding, where every id is a real token (LRA Image: pixel intensity 0 is a
+black pixel, not padding; the Nystromformer's LRA code masks every id 0, black pixels included).
 """
 
 from __future__ import annotations
@@ -19,11 +22,12 @@ __all__ = ["SequenceClassifier"]
 
 class SequenceClassifier(nn.Module):
     """``forward(ids (B, n) long) -> logits (B, num_classes)``; ``pad`` ids are masked out of attention and
-    of the mean. ``landmarks``: Nystrom attention with that many landmarks (None: exact softmax)."""
+    of the mean (``pad=None``: no id is padding, nothing is masked). ``landmarks``: Nystrom attention with that
+    many landmarks (None: exact softmax)."""
 
     def __init__(self, vocab_size: int, num_classes: int, max_len: int, dim: int = 64, depth: int = 2,
                  heads: int = 2, hidden: int = 128, dropout: float = 0.1, landmarks: int | None = None,
-                 conv_kernel: int = 35, pad: int = 0):
+                 conv_kernel: int = 35, pad: int | None = 0):
         super().__init__()
         self.pad, self.max_len = pad, max_len
         self.embed = nn.Embedding(vocab_size, dim)
@@ -40,8 +44,12 @@ class SequenceClassifier(nn.Module):
             raise ValueError(f"ids must be (B, n) long token ids; got {tuple(ids.shape)} {ids.dtype}")
         if ids.shape[1] > self.max_len:
             raise ValueError(f"sequence length {ids.shape[1]} exceeds max_len={self.max_len}")
-        pad = ids == self.pad
         x = self.drop(self.embed(ids) + self.pos[:ids.shape[1]])
+        if self.pad is None:  # no padding: unmasked attention (torch's fused kernel) and a plain mean
+            for block in self.blocks:
+                x = block(x)
+            return self.head(self.norm(x).mean(1))
+        pad = ids == self.pad
         for block in self.blocks:
             x = block(x, key_padding_mask=pad)
         x = self.norm(x)
