@@ -1,7 +1,7 @@
 """Datasets for deepcourse: a verified registry of real datasets, scikit-learn's bundled sets, and seeded
 synthetic generators.
 
-Real data (MNIST, Fashion-MNIST, USPS, CIFAR-10 JPEG copy, the text, music and sensor sets of :mod:`.sequences`) is looked for under the data root
+Real data (MNIST, Fashion-MNIST, USPS, CIFAR-10 JPEG copy, the text, music and sensor sets of :mod:`.sequences`, the UCI tables of :mod:`.uci`) is looked for under the data root
 (``--data-dir`` > ``$DEEPCOURSE_DATA`` > ``~/.cache/deepcourse``) and verified by size and sha256 before use.
 A missing dataset raises :class:`DataMissingError` (a ``FileNotFoundError``) whose message lists every
 path searched and how to get the data; a damaged one raises :class:`DataCorruptError` (a ``ValueError``).
@@ -24,6 +24,7 @@ from .synthetic import (FUNCTIONS_1D, function_1d, gaussian_grid, gaussian_grid_
                         regression_with_outliers, spirals, two_moons, xor)
 from . import builtin as _builtin  # noqa: F401  registers mnist, fashion-mnist, usps, cifar10-jpeg
 from . import graphs as _graphs  # noqa: F401  registers the TU, Planetoid and MoleculeNet graph sets
+from .uci import UCI_TABLES, load_uci  # noqa: E402  registers abalone and htru2
 from .sequences import (OCCUPANCY_FEATURES, CharCorpus, load_char_corpus, load_jsb_chorales,  # noqa: E402
                         load_occupancy)
 
@@ -39,4 +40,5 @@ __all__ = [
     "regression_with_outliers",
     "train_val_split", "random_partition", "stratified_subset", "load_splits", "Splits",
     "CharCorpus", "load_char_corpus", "load_jsb_chorales", "load_occupancy", "OCCUPANCY_FEATURES",
+    "load_uci", "UCI_TABLES",
 ]

@@ -11,7 +11,7 @@ from .mixup import MixupObjective, erm_vs_mixup, mixup_batch, mixup_cross_entrop
 from .networks import build_classifier
 from .svd import compress_linears, rank_sweep, svd_linear, truncated_svd
 from .swa import SWACallback, compare_schedules, sgdr_lr, swa_cyclic_lr
-from .uci import load_uci
+from deepcourse.data import load_uci  # re-exported: the tables moved to deepcourse.data.uci
 
 # part B: quantisation, pruning, weight clustering, the lottery ticket, OHEM (HPO is deepcourse.core.hpo)
 from .clustering import ClusteredLayers, cluster_model, compressed_bits, kmeans_1d

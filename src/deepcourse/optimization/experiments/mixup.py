@@ -8,14 +8,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from deepcourse.core import Reference, Run, at_least, at_most, experiment, param
-from deepcourse.data import load_splits
+from deepcourse.data import UCI_TABLES, load_splits
 from deepcourse.data.transforms import cifar_augment
 from deepcourse.foundations import MLP
 from deepcourse.viz import bar_chart, loss_curves
 
 from ..mixup import erm_vs_mixup
 from ..networks import build_classifier
-from ..uci import UCI_TABLES
 
 MIXUP_TABLES = UCI_TABLES + ("wine", "breast_cancer")
 TABLE4 = {"err_erm_abalone": 74.0, "err_mixup_abalone": 73.6, "err_erm_htru2": 2.0, "err_mixup_htru2": 2.0,

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from deepcourse.data import DataMissingError, load_splits
-from deepcourse.optimization.uci import load_uci
+from deepcourse.data import load_uci
 
 
 def test_missing_table_names_the_manifest(tmp_path):

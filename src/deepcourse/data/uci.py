@@ -17,7 +17,8 @@ import csv
 import numpy as np
 import torch
 
-from deepcourse.data import DatasetSpec, FileSpec, load_sklearn, load_tensors, register_dataset
+from .embedded import load_sklearn
+from .registry import DatasetSpec, FileSpec, load_tensors, register_dataset
 
 __all__ = ["load_uci", "UCI_TABLES"]
 
