@@ -85,7 +85,8 @@ def test_bad_arguments():
         WGANStep(g, d, _adam(g), _adam(d), clip=-1)
 
 
-@pytest.mark.parametrize("method", ["nonsaturating", "minimax", "lsgan", "wgan-gp", "coulomb", "coulomb-field"])
+@pytest.mark.parametrize("method", ["nonsaturating", "minimax", "lsgan", "wgan-gp", "coulomb", "coulomb-g-first",
+                                    "coulomb-field"])
 def test_each_procedure_moves_samples_towards_the_data(method):
     """Data N(2, 0.5^2) in 1-D; G starts near 0. After 150 steps G's sample mean has moved at least
     halfway to 2 (a sign error in any loss sends it the other way)."""
@@ -95,6 +96,8 @@ def test_each_procedure_moves_samples_towards_the_data(method):
         step = WGANStep(g, d, o["g"], o["d"], n_critic=1, clip=None, gp_weight=1.0)
     elif method == "coulomb":
         step = CoulombStep(g, d, _adam(g, 5e-3), _adam(d, 5e-3), eps=1.0, dim=1.0)
+    elif method == "coulomb-g-first":  # the authors' loop
+        step = CoulombStep(g, d, _adam(g, 5e-3), _adam(d, 5e-3), eps=1.0, dim=1.0, g_first=True)
     elif method == "coulomb-field":  # G climbs the batch potential itself; D is never trained
         step = CoulombStep(g, d, _adam(g, 5e-3), _adam(d, 5e-3), eps=1.0, dim=1.0, direct=True)
         d0 = _flat(d)
@@ -130,3 +133,27 @@ def test_train_gan_checkpoints_and_resumes(tmp_path, monkeypatch):
     g_res, step = run_steps(12, True)
     assert step.calls == 12
     torch.testing.assert_close(_flat(g_res), _flat(g_full))
+
+
+def test_coulomb_g_first_fits_d_on_the_fakes_g_stepped_on():
+    """The authors' loop (bioinf-jku/coulomb_gan): one G forward per batch, G steps on it, and D is then regressed
+    at exactly those fakes (as G made them before its update) and at the reals; the default loop draws fresh fakes."""
+    for g_first in (True, False):
+        g, d = _pair()
+        g_out, d_in = [], []
+        g.register_forward_hook(lambda _m, _i, out: g_out.append(out.detach().clone()))
+        d.register_forward_hook(lambda _m, inp, _o: d_in.append(inp[0].detach().clone()))
+        step = CoulombStep(g, d, _adam(g), _adam(d), eps=1.0, dim=1.0, g_first=g_first)
+        real = torch.randn(8, 1)
+        g0 = _flat(g)
+        step(real)
+        assert not torch.equal(_flat(g), g0)  # G stepped in the same call
+        if g_first:
+            assert len(g_out) == 1  # one batch of fakes for both updates
+            # D's forwards: G's loss on the fakes, then the regression at the reals and at the same fakes
+            assert any(torch.equal(x, real) for x in d_in)
+            assert sum(torch.equal(x, g_out[0]) for x in d_in) == 2
+        else:
+            assert len(g_out) == 2 and not torch.equal(g_out[0], g_out[1])
+    with pytest.raises(ValueError, match="k = 1"):
+        CoulombStep(g, d, _adam(g), _adam(d), g_first=True, k=2)

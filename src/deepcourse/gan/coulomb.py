@@ -6,7 +6,7 @@ Real samples are positive charges, generated samples negative ones. With the Plu
 .. math:: k(a, b) = \frac{1}{\left(\sqrt{\lVert a - b\rVert^2 + \epsilon^2}\right)^d}
 
 the potential of the charge difference :math:`\rho = p_{data} - p_{model}` is estimated from a
-batch of ``N_y`` reals and ``N_x`` fakes (eq. 11 of the paper, unbiased):
+batch of ``N_y`` reals and ``N_x`` fakes (eq. 11 of the paper):
 
 .. math:: \hat\Phi(a) = \frac{1}{N_y}\sum_i k(a, y_i) - \frac{1}{N_x}\sum_i k(a, x_i).
 
@@ -53,7 +53,10 @@ def plummer_kernel(a: Tensor, b: Tensor, eps: float = 1.0, d: float = 3.0) -> Te
 def coulomb_potential(a: Tensor, real: Tensor, fake: Tensor, eps: float = 1.0, d: float = 3.0) -> Tensor:
     """The estimate ``Phi(a) = mean_i k(a, y_i) - mean_i k(a, x_i)`` at each row of ``a``: ``(Na,)``.
 
-    Unterthiner et al. 2018, eq. 11. Self-interaction is kept: ``k(a, a) = eps^-d`` is finite.
+    Unterthiner et al. 2018, eq. 11. Self-interaction is kept, as in the authors' code (their diagonal fix is
+    commented out): ``k(a, a) = eps^-d`` is finite, but it shifts the target at each sample point by
+    ``+eps^-d / N_y`` (a real) or ``-eps^-d / N_x`` (a fake), so at the sample points this is not an unbiased
+    estimate of the population potential.
     """
     return plummer_kernel(a, real, eps, d).mean(1) - plummer_kernel(a, fake, eps, d).mean(1)
 

@@ -205,26 +205,39 @@ class CoulombStep(_Step):
     """Coulomb GAN (Unterthiner et al. 2018): D is regressed onto the batch estimate of the
     potential ``Phi`` (Plummer kernel, ``eps``, ``d``), then G minimises ``-1/2 mean D(G(z))``.
 
-    The paper trains D and G once per batch with the same samples' potential; a fresh batch of
-    fakes is drawn for the G step here (as in Algorithm 1 of the GAN paper).
+    By default D is fitted first and a fresh batch of fakes is drawn for the G step (as in Algorithm 1
+    of the GAN paper). ``g_first=True`` is the authors' loop (github.com/bioinf-jku/coulomb_gan, PyTorch
+    ``coulomb_gan.py``): one G step on ``G(z)`` first, then D is regressed onto the potential at *those*
+    fakes (detached, taken before G's update) and the real batch; ``k`` must then be 1.
 
     ``direct=True`` is an ablation without a learned D: G climbs the batch estimate of the potential
     itself (the field of the current reals and fakes, differentiated through its first argument), and
     ``d`` is left untrained.
     """
 
-    def __init__(self, g, d, opt_g, opt_d, eps: float = 1.0, dim: float = 3.0, k: int = 1, direct: bool = False):
+    def __init__(self, g, d, opt_g, opt_d, eps: float = 1.0, dim: float = 3.0, k: int = 1, direct: bool = False,
+                 g_first: bool = False):
         super().__init__(g, d, opt_g, opt_d, k)
         C._check_eps_d(eps, dim)
-        self.eps, self.dim, self.direct = eps, dim, direct
+        if g_first and k != 1:
+            raise ValueError(f"g_first (the authors' loop: one G step, then one D step) needs k = 1 (got {k})")
+        self.eps, self.dim, self.direct, self.g_first = eps, dim, direct, g_first and not direct
         self._real: Tensor | None = None
 
     def d_step(self, real):
         self._real = real
         if self.direct:  # no learned D to fit: G reads the batch potential itself in g_step
             return {}
-        with torch.no_grad():
+        if self.g_first:
             fake = self.g(self._z(real.shape[0], real))
+            g_loss = C.coulomb_g_loss(self.d(fake))
+            self._g_update(g_loss)
+            self._g_first_loss = float(g_loss.detach())
+            fake = fake.detach()  # the same fakes, as G produced them before its update
+        else:
+            with torch.no_grad():
+                fake = self.g(self._z(real.shape[0], real))
+        with torch.no_grad():
             phi_real = C.coulomb_potential(real, real, fake, self.eps, self.dim)  # (N,)
             phi_fake = C.coulomb_potential(fake, real, fake, self.eps, self.dim)  # (N,)
         loss = C.coulomb_d_loss(self.d(real), self.d(fake), phi_real, phi_fake)
@@ -232,6 +245,8 @@ class CoulombStep(_Step):
         return {"d_loss": loss.detach(), "phi_fake": phi_fake.mean()}
 
     def g_step(self, n, like):
+        if self.g_first:  # G already stepped at the start of d_step
+            return {"g_loss": self._g_first_loss}
         fake = self.g(self._z(n, like))
         if self.direct:
             phi = C.coulomb_potential(fake, self._real, fake.detach(), self.eps, self.dim)  # (N,)

@@ -30,3 +30,15 @@ def test_bad_method_is_refused(tmp_path):
     with pytest.raises(ConfigError, match="methods"):
         run_experiment("gan-grid25", "quick", out=tmp_path, progress=False, raise_errors=True,
                        overrides=["methods=vae", "steps=1"])
+
+
+def test_authors_recipe_runs_and_logs_the_coverage_curve(tmp_path):
+    """coulomb_recipe=authors trains the learned-D Coulomb GAN with the authors' loop; every checkpoint's coverage
+    goes to metrics.jsonl (the curve of modes vs steps)."""
+    # the full preset: the quick one's floors need the two arms it trains
+    s = run_experiment("gan-grid25", "full", out=tmp_path, progress=False, raise_errors=True,
+                       overrides=TINY + ["methods=coulomb", "coulomb_recipe=authors", "checkpoints=3"])
+    rows = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    curve = [(r["step"], r["coulomb/coverage_modes"]) for r in rows if "coulomb/coverage_modes" in r]
+    assert [step for step, _ in curve] == [20, 30, 40]
+    assert sum(m for _, m in curve) / 3 == s["metrics"]["modes_mean_coulomb"]

@@ -9,6 +9,14 @@ covers and what share of its samples lies within 3 standard deviations of a mode
 at the end we average it over ``checkpoints`` checkpoints spread over the second half of training
 (``modes_mean_*``): the number of modes a generator holds, not the number it passes through.
 
+The learned-D Coulomb GAN does not cover the grid here (issue 17), with our recipe or with the authors' loop
+(``coulomb_recipe=authors kernel_dim=1 eps=1``: G step, then D on the same fakes, Adam 1e-4; 0 of 25 modes and
+1-3 % high-quality samples after 20000 steps on seeds 0-2, G a smooth blob over the grid). What we measured: D's
+regression onto the batch potential is the bottleneck, not the potential (the exact batch field covers 25). With G
+frozen (fakes N(0, 0.7^2)) and 3000 D steps, D's gradient agrees with the population field only to a cosine of
+0.5-0.7; in training, D predicts roughly one value for reals and fakes alike, and with ``kernel_dim=3`` a slower G
+than D (1e-4 vs 1e-3) flies off the grid following D's extrapolation (scratch diagnostics, issue 17 report).
+
 The quick preset trains only the two objectives its floors are about, on wider Gaussians (std 0.15) for
 1000 steps; the full preset trains all six on the standard grid (std 0.05) for 20000. The data are scaled
 by 1/4 for training
@@ -52,6 +60,11 @@ class Grid25Config:
     n_eval: int = param(2500, ge=100, help="generated samples measured (PacGAN: 2500)")
     min_count: int = param(20, ge=1, help="high-quality samples a mode needs to count as covered")
     checkpoints: int = param(3, ge=1, help="coverage checkpoints over the second half of training (averaged)")
+    coulomb_recipe: str = param("ours", choices=("ours", "authors"),
+                                help="learned-D Coulomb GAN: 'ours' (D step, then G on fresh fakes; Adam lr, betas "
+                                     "(0.5, 0.999)) or 'authors' (bioinf-jku/coulomb_gan: G step, then D on the same "
+                                     "fakes; Adam 1e-4, default betas). Their kernel is kernel_dim=1 (their "
+                                     "'dimension 3'), eps=1 in their image units")
 
 
 def _adam(m: torch.nn.Module, lr: float, betas=(0.5, 0.999)) -> torch.optim.Optimizer:
@@ -60,9 +73,9 @@ def _adam(m: torch.nn.Module, lr: float, betas=(0.5, 0.999)) -> torch.optim.Opti
 
 
 def train_grid_method(method: str, cfg: Grid25Config, x: torch.Tensor, run: Run, at: set[int] = frozenset(),
-                      on_checkpoint: Callable[[torch.nn.Module], None] | None = None) -> torch.nn.Module:
+                      on_checkpoint: Callable[[torch.nn.Module, int], None] | None = None) -> torch.nn.Module:
     """Train one objective on training-space data ``x`` (already divided by :data:`SCALE`); returns G.
-    ``on_checkpoint(g)`` is called after each step in ``at``."""
+    ``on_checkpoint(g, step)`` is called after each step in ``at``."""
     run.manual_seed(f"{method}/init")
     hidden = (cfg.hidden,) * 3
     g, d = MLPGenerator(cfg.latent_dim, hidden, (2,)), MLPDiscriminator((2,), hidden)
@@ -75,6 +88,9 @@ def train_grid_method(method: str, cfg: Grid25Config, x: torch.Tensor, run: Run,
         # Adam betas (0.5, 0.9): the authors' toy setting; gp per sample, so no BN anywhere here
         step = WGANStep(g, d, _adam(g, cfg.lr, (0.5, 0.9)), _adam(d, cfg.lr, (0.5, 0.9)), n_critic=5, clip=None,
                         gp_weight=cfg.gp_weight)
+    elif method == "coulomb" and cfg.coulomb_recipe == "authors":
+        step = CoulombStep(g, d, _adam(g, 1e-4, (0.9, 0.999)), _adam(d, 1e-4, (0.9, 0.999)), eps=cfg.eps / SCALE,
+                           dim=cfg.kernel_dim, g_first=True)
     else:
         # "coulomb-field": the ablation in which G climbs the batch potential itself (an exact D)
         step = CoulombStep(g, d, _adam(g, cfg.lr), _adam(d, cfg.lr), eps=cfg.eps / SCALE, dim=cfg.kernel_dim,
@@ -82,7 +98,7 @@ def train_grid_method(method: str, cfg: Grid25Config, x: torch.Tensor, run: Run,
 
     def checkpoint(state, _metrics) -> None:
         if on_checkpoint is not None and state.step in at:
-            on_checkpoint(g)
+            on_checkpoint(g, state.step)
 
     train_gan(step, x, batch_size=cfg.batch_size, steps=cfg.steps, run=run, name=f"{method}/",
               seed=run.seed_for(f"{method}/batches") % 2**31, callbacks=[LambdaCallback(on_step_end=checkpoint)])
@@ -141,7 +157,12 @@ def gan_grid25(cfg: Grid25Config, run: Run) -> dict[str, float]:
             samples[m] = s
             return mode_coverage(s, centres, cfg.std, min_count=cfg.min_count)
 
-        g = train_grid_method(m, cfg, x / SCALE, run, at, lambda g: counts.append(measure(g)["modes"]))
+        def at_checkpoint(g: torch.nn.Module, step: int) -> None:
+            cov = measure(g)
+            counts.append(cov["modes"])
+            run.log(step, **{f"{m}/coverage_modes": cov["modes"], f"{m}/coverage_hq": cov["high_quality"]})
+
+        g = train_grid_method(m, cfg, x / SCALE, run, at, at_checkpoint)
         cov = measure(g)
         metrics[f"modes_{m}"], metrics[f"hq_{m}"] = cov["modes"], cov["high_quality"]
         counts = counts or [cov["modes"]]  # fewer steps than checkpoints: the final count
