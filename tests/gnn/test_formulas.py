@@ -1,4 +1,5 @@
-"""Tests of deepcourse.gnn.formulas: the S-expression parser, typed HOL terms, the two labels, the generator."""
+"""Tests of deepcourse.gnn.hol (the S-expression parser, typed HOL terms, the two labels; imported through
+deepcourse.gnn.formulas, which re-exports them) and of deepcourse.gnn.formulas (the generator)."""
 
 from __future__ import annotations
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
 from deepcourse.gnn import WLSVM, wl_kernel, wl_kernels, wl_labels
+from deepcourse.gnn.wl import C_GRID, normalise_kernel
 
 torch_geometric = __import__("pytest").importorskip("torch_geometric")
 
@@ -43,3 +45,39 @@ def test_svm_separates_two_kinds_of_graph():
     idx = np.random.default_rng(0).permutation(20)
     acc, h, C = WLSVM.fit_select(ks, y, idx[:12], idx[12:16], idx[16:])
     assert acc == 1.0 and h >= 1
+
+
+def test_kernel_matches_networkx_wl_hashes():
+    # An independent WL implementation: networkx hashes (label + sorted neighbour labels) at every iteration;
+    # the subtree kernel counts, per iteration, the nodes of each colour, and sums the inner products.
+    nx = pytest.importorskip("networkx")
+    from collections import Counter
+
+    from torch_geometric.data import Data
+
+    rng = np.random.default_rng(0)
+    graphs, nx_graphs = [], []
+    for _ in range(12):
+        n = int(rng.integers(3, 9))
+        g = nx.gnp_random_graph(n, 0.35, seed=int(rng.integers(1 << 30)))
+        labels = rng.integers(0, 3, n)
+        nx.set_node_attributes(g, {v: str(labels[v]) for v in g.nodes}, "label")
+        e = torch.tensor(list(g.edges), dtype=torch.long).reshape(-1, 2).T
+        graphs.append(Data(x=torch.nn.functional.one_hot(torch.tensor(labels), 3).float(),
+                           edge_index=torch.cat([e, e.flip(0)], 1), num_nodes=n))
+        nx_graphs.append(g)
+    h = 3
+    counts = []
+    for g in nx_graphs:
+        hashes = nx.weisfeiler_lehman_subgraph_hashes(g, node_attr="label", iterations=h, include_initial_labels=True)
+        counts.append(Counter((k, c) for v in g.nodes for k, c in enumerate(hashes[v])))
+    ref = np.array([[sum(a[key] * b[key] for key in a) for b in counts] for a in counts], dtype=float)
+    np.testing.assert_array_equal(wl_kernel(graphs, h), ref)
+    np.testing.assert_array_equal(wl_kernels(graphs, h)[h], ref)
+    assert not np.array_equal(wl_kernel(graphs, h - 1), ref)  # the last iteration adds something
+
+
+def test_normalised_kernel_has_unit_diagonal():
+    k = np.array([[4.0, 2.0], [2.0, 9.0]])
+    np.testing.assert_allclose(normalise_kernel(k), [[1.0, 2.0 / 6.0], [2.0 / 6.0, 1.0]])
+    assert len(C_GRID) == 7 and C_GRID[0] == 1e-3 and C_GRID[-1] == 1e3

@@ -14,10 +14,11 @@ from .aggregation import AGGREGATIONS, aggregate, pool, softmax_by_index
 from .ccn import CCN2D, CCNLevel, CONTRACTIONS, receptive_fields
 from .deep_sets import DeepSets
 from .formula_graphs import REPRESENTATIONS, GraphOptions, Vocabulary, formula_graph, graph_counts, to_data
-from .formulas import TACTICS, FormulaProblem, SexpError, formula_splits, parse, rewrite_applies, tactic_of, to_string
+from .formulas import FormulaProblem, formula_splits
 from .gcn import GCN, GCNLayer, gcn_norm
 from .gin import GIN, GINLayer, gin_mlp
 from .gn_block import CONFIGS, GNBlock, GNConfig, GraphNetwork, complete_edges
+from .hol import TACTICS, SexpError, parse, rewrite_applies, tactic_of, to_string
 from .losses import pairwise_auc, pairwise_auc_loss, premise_loss, proof_step_loss, tactic_loss
 from .molecules import ATOM_FEATURES, BOND_FEATURES, rdkit_available, smiles_to_graph, smiles_to_graphs
 from .paliwal import PaliwalGNN

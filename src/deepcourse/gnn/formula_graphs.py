@@ -31,7 +31,7 @@ import torch
 if TYPE_CHECKING:  # PyG is imported where it is used: importing it costs every CLI call ~2 s
     from torch_geometric.data import Data
 
-from .formulas import Sexp
+from .hol import Sexp
 
 __all__ = ["GraphOptions", "REPRESENTATIONS", "REPRESENTATION_NAMES", "FormulaGraph", "formula_graph",
            "blind_variables", "Vocabulary", "to_data", "graph_counts"]

@@ -24,7 +24,7 @@ from .gn_block import GraphNetwork
 from .training import train_graph_model
 from .wl import WLSVM, wl_kernels
 
-__all__ = ["MODELS", "PROTOCOLS", "ClassificationSetup", "protocol_splits", "build_model", "evaluate_model"]
+__all__ = ["MODELS", "PROTOCOLS", "ClassificationSetup", "protocol_splits", "build_model", "wl_models", "evaluate_model"]
 
 MODELS = ("wl", "gcn", "gin", "mpnn", "ccn")
 PROTOCOLS = ("split", "cv")
@@ -44,7 +44,7 @@ class ClassificationSetup:
     ccn_channels: int = 16
     ccn_levels: int = 2
     ccn_lr: float = 0.003
-    wl_max_h: int = 5
+    wl_max_h: int = 6
 
 
 def protocol_splits(protocol: str, y: np.ndarray, repeats: int, seed: int) -> list[tuple[np.ndarray, ...]]:
@@ -84,14 +84,30 @@ def build_model(name: str, in_features: int, classes: int, setup: Classification
     raise ValueError(f"unknown model {name!r}; known: {MODELS}")
 
 
+def wl_models(graphs: list, max_h: int, cache: dict | None = None) -> dict[int, WLSVM]:
+    """``{h: WLSVM}`` for ``h = 0..max_h`` (normalised kernels), kept in ``cache`` under ``(id(graphs), max_h)``."""
+    key = (id(graphs), max_h)
+    if cache is not None and key in cache:
+        return cache[key]
+    models = {h: WLSVM(k) for h, k in wl_kernels(graphs, max_h).items()}
+    if cache is not None:
+        cache.clear()  # one data set at a time: the NCI kernels take ~130 MB per h
+        cache[key] = models
+    return models
+
+
 def evaluate_model(name: str, protocol: str, graphs: list, splits: list[tuple[np.ndarray, ...]],
                    setup: ClassificationSetup, seed_model: Callable[[str], torch.Generator],
-                   progress: Callable = lambda it, **kw: it) -> list[float]:
-    """Test accuracies (%) of ``name`` over the splits (one per split or fold)."""
+                   progress: Callable = lambda it, **kw: it, cache: dict | None = None) -> list[float]:
+    """Test accuracies (%) of ``name`` over the splits (one per split or fold). WL tries ``h = 1..wl_max_h``
+    (Xu et al. 2019: {1, ..., 6}) and C in :data:`~deepcourse.gnn.wl.C_GRID`; ``cache``: a dict that keeps the
+    normalised WL kernels of ``graphs`` between calls (e.g. for the second protocol)."""
     y = np.array([int(g.y) for g in graphs])
     if name == "wl":
-        kernels = wl_kernels(graphs, setup.wl_max_h)
-        return [100 * WLSVM.fit_select(kernels, y, tr, va, te)[0] for tr, va, te in splits]
+        models = wl_models(graphs, setup.wl_max_h, cache)
+        hs = range(min(1, setup.wl_max_h), setup.wl_max_h + 1)
+        return [100 * WLSVM.fit_select(models, y, tr, va, te, hs=hs)[0]
+                for tr, va, te in progress(splits, desc=f"wl {protocol}")]
     in_features, classes = graphs[0].x.shape[1], int(y.max()) + 1
     ccn = name == "ccn"
     curves, accs = [], []

@@ -23,7 +23,8 @@ if TYPE_CHECKING:  # PyG is imported where it is used: importing it costs every 
 from deepcourse.core import Evaluate, fit, register_model
 
 from .formula_graphs import GraphOptions, Vocabulary, formula_graph, to_data
-from .formulas import TACTICS, FormulaProblem
+from .formulas import FormulaProblem
+from .hol import TACTICS
 from .losses import pairwise_auc, proof_step_loss
 from .paliwal import PaliwalGNN
 

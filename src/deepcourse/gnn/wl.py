@@ -12,7 +12,7 @@ from typing import Sequence
 
 import numpy as np
 
-__all__ = ["wl_labels", "wl_features", "wl_kernel", "wl_kernels", "WLSVM"]
+__all__ = ["wl_labels", "wl_features", "wl_kernel", "wl_kernels", "normalise_kernel", "C_GRID", "WLSVM"]
 
 
 def wl_labels(labels: Sequence[Sequence[int]], neighbours: Sequence[Sequence[Sequence[int]]],
@@ -80,33 +80,50 @@ def wl_kernel(graphs, iterations: int) -> np.ndarray:
     return np.asarray((phi @ phi.T).todense(), dtype=np.float64)
 
 
-class WLSVM:
-    """C-SVM (scikit-learn ``SVC(kernel="precomputed")``) on the WL kernel, normalised to unit self-similarity
-    (:math:`k(G,G')/\\sqrt{k(G,G)k(G',G')}`, as is usual for these benchmarks). ``fit_select`` picks the
-    iteration count ``h`` and ``C`` on a validation set."""
+C_GRID = tuple(10.0 ** k for k in range(-3, 4))  # Shervashidze et al. 2011, Sec. 5.1: C in {1e-3, ..., 1e3}
 
-    def __init__(self, kernel: np.ndarray):
-        d = np.sqrt(np.clip(np.diag(kernel), 1e-12, None))
-        self.kernel = kernel / d[:, None] / d[None, :]
+
+def normalise_kernel(kernel: np.ndarray) -> np.ndarray:
+    """:math:`k(G,G')/\\sqrt{k(G,G)k(G',G')}`: every graph has unit self-similarity."""
+    d = np.sqrt(np.clip(np.diag(kernel), 1e-12, None))
+    return kernel / d[:, None] / d[None, :]
+
+
+class WLSVM:
+    """C-SVM (scikit-learn ``SVC(kernel="precomputed")``, i.e. libsvm) on the WL kernel, normalised to unit
+    self-similarity (as is usual for these benchmarks). ``fit_select`` picks the iteration count ``h`` and ``C``
+    on a validation set."""
+
+    def __init__(self, kernel: np.ndarray, normalise: bool = True):
+        self.kernel = normalise_kernel(kernel) if normalise else kernel
 
     def score(self, train: np.ndarray, test: np.ndarray, y: np.ndarray, C: float) -> float:
         """Accuracy on ``test`` of the SVM trained on ``train`` (index arrays into the kernel)."""
+        return self.scores(train, test, y, (C,))[0]
+
+    def scores(self, train: np.ndarray, test: np.ndarray, y: np.ndarray, Cs: Sequence[float]) -> list[float]:
+        """Accuracies on ``test`` of one SVM per ``C``, all trained on ``train`` (the kernel blocks sliced once)."""
         from sklearn.svm import SVC
 
-        svm = SVC(kernel="precomputed", C=C)
-        svm.fit(self.kernel[np.ix_(train, train)], y[train])
-        return float((svm.predict(self.kernel[np.ix_(test, train)]) == y[test]).mean())
+        k_tr, k_te = self.kernel[np.ix_(train, train)], self.kernel[np.ix_(test, train)]
+        out = []
+        for C in Cs:
+            svm = SVC(kernel="precomputed", C=C).fit(k_tr, y[train])
+            out.append(float((svm.predict(k_te) == y[test]).mean()))
+        return out
 
     @staticmethod
-    def fit_select(kernels: dict[int, np.ndarray], y: np.ndarray, train: np.ndarray, val: np.ndarray,
-                   test: np.ndarray, Cs: Sequence[float] = (1e-2, 1e-1, 1, 10, 100)) -> tuple[float, int, float]:
-        """``(test accuracy, h, C)`` of the (h, C) with the best validation accuracy (ties: smaller h, C)."""
+    def fit_select(kernels: dict[int, "np.ndarray | WLSVM"], y: np.ndarray, train: np.ndarray, val: np.ndarray,
+                   test: np.ndarray, Cs: Sequence[float] = C_GRID,
+                   hs: Sequence[int] | None = None) -> tuple[float, int, float]:
+        """``(test accuracy, h, C)`` of the (h, C) with the best validation accuracy (ties: smaller h, C), refit
+        on train + validation. ``kernels``: ``{h: K_h}`` (raw kernels or :class:`WLSVM` objects, which spares
+        normalising them again for every split); ``hs``: the iteration counts to try (default: all given)."""
+        models = {h: k if isinstance(k, WLSVM) else WLSVM(k) for h, k in kernels.items() if hs is None or h in hs}
         best = (-1.0, 0, 0.0)
-        for h, k in sorted(kernels.items()):
-            model = WLSVM(k)
-            for C in Cs:
-                acc = model.score(train, val, y, C)
+        for h, model in sorted(models.items()):
+            for C, acc in zip(Cs, model.scores(train, val, y, Cs)):
                 if acc > best[0]:
                     best = (acc, h, C)
         _, h, C = best
-        return WLSVM(kernels[h]).score(np.concatenate([train, val]), test, y, C), h, C
+        return models[h].score(np.concatenate([train, val]), test, y, C), h, C
