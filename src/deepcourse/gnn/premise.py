@@ -20,7 +20,7 @@ from torch import Tensor, nn
 if TYPE_CHECKING:  # PyG is imported where it is used: importing it costs every CLI call ~2 s
     from torch_geometric.data import Data
 
-from deepcourse.core import Evaluate, fit, register_model
+from deepcourse.core import Evaluate, eval_mode, fit, register_model
 
 from .formula_graphs import GraphOptions, Vocabulary, formula_graph, to_data
 from .formulas import FormulaProblem
@@ -132,17 +132,14 @@ class ProblemLoader:
                    torch.arange(len(idx)).repeat_interleave(k), d.tactics[idx], d.relevant[pidx])
 
 
-@torch.no_grad()
 def evaluate_selector(model: PremiseSelector, data: ProblemGraphs, batch_size: int = 256) -> dict[str, float]:
     """``tactic_acc`` (top-1) and ``premise_auc`` (ROC AUC over all pairs of the split)."""
-    was = model.training
-    model.eval()
     correct, scores = 0, []
-    for goals, prem, pair, tac, _ in ProblemLoader(data, batch_size):
-        tl, pl = model(goals, prem, pair)
-        correct += int((tl.argmax(1) == tac).sum())
-        scores.append(pl)
-    model.train(was)
+    with eval_mode(model):
+        for goals, prem, pair, tac, _ in ProblemLoader(data, batch_size):
+            tl, pl = model(goals, prem, pair)
+            correct += int((tl.argmax(1) == tac).sum())
+            scores.append(pl)
     return {"tactic_acc": correct / len(data), "premise_auc": pairwise_auc(torch.cat(scores), data.relevant)}
 
 
