@@ -56,7 +56,8 @@ def _model(name: str, cfg: SegConfig):
     quick=SegConfig(per_class=10, test_per_class=6, points=64, models=("pointnet",), width=0.25, epochs=15, lr=3e-3,
                     batch=8),
     full=SegConfig(),
-    floor={"miou_pointnet": 0.55},  # loop outside the runner, seed 0: 0.67 (untrained: about 0.3)
+    # seeds 0-4 x threads 1, 2: 0.547-0.628 (0.55 failed on seed 4 at 1 thread); untrained (lr=1e-9) 0.21
+    floor={"miou_pointnet": 0.45},
     threads=1,
 )
 def pointnet_segmentation(cfg: SegConfig, run: Run) -> dict[str, float]:
