@@ -163,3 +163,40 @@ def test_ltc_learns_a_simple_sequence_task():
     acc = float((m(x).argmax(1) == y).float().mean())
     assert acc > 0.8, acc
     assert math.isfinite(acc)
+
+
+def test_initialisation_matches_the_reference_code():
+    """ltc_model.py (raminmh/liquid_time_constant_networks), _get_variables and __init__: the ranges below."""
+    cell = LTCCell(28, 32)
+    for name, lo, hi in [("sensory_mu", 0.3, 0.8), ("mu", 0.3, 0.8), ("sensory_sigma", 3.0, 8.0),
+                         ("sigma", 3.0, 8.0), ("sensory_w", 0.01, 1.0), ("w", 0.01, 1.0), ("vleak", -0.2, 0.2)]:
+        p = getattr(cell, name)
+        assert lo <= p.min() and p.max() <= hi, name
+    assert set(cell.erev.unique().tolist()) == {-1.0, 1.0} and set(cell.sensory_erev.unique().tolist()) == {-1.0, 1.0}
+    assert (cell.cm == 0.5).all() and (cell.gleak == 1.0).all()
+    assert (cell.input_w == 1).all() and (cell.input_b == 0).all()
+
+
+def _memory(cell: LTCCell, x: torch.Tensor) -> tuple[float, float]:
+    """Largest |d v_1 / d v_0| over one input step (all unfolds) from v_0 = 0, any sample, any pair of units."""
+    v0 = torch.zeros(x.shape[0], cell.hidden_size, dtype=x.dtype)
+    jac = torch.autograd.functional.jacobian(lambda v: cell(x, v), v0)  # (B, N, B, N)
+    per_sample = jac.diagonal(dim1=0, dim2=2)  # (N, N, B)
+    return float(per_sample.abs().max()), float(per_sample.diagonal().abs().mean())
+
+
+def test_reference_capacitance_forgets_within_one_input_and_cm_init_lengthens_memory():
+    """Why the LTC plateaus on sequential MNIST in short runs: with the reference's c_m = 0.5 one input step (6
+    fused unfolds) keeps ~5e-4 of each unit's state; a large cm_init keeps most of it."""
+    x = torch.rand(16, 28, dtype=torch.float64) * (torch.rand(16, 28, dtype=torch.float64) < 0.2)  # sparse, in [0, 1]
+    torch.manual_seed(0)
+    short = LTCCell(28, 32).double()
+    torch.manual_seed(0)
+    long = LTCCell(28, 32, cm_init=100.0).double()
+    biggest, own = _memory(short, x)
+    assert biggest < 0.05 and own < 2e-3  # measured ~0.006 and ~5e-4: two inputs back, nothing is left
+    assert _memory(long, x)[1] > 0.5  # measured ~0.79: each unit keeps most of its own past
+    m = ODESequenceModel("ltc", 28, 32, 10, cm_init=7.0)
+    assert (m.rnn.cell.cm == 7.0).all()
+    with pytest.raises(ValueError, match="cm_init"):
+        LTCCell(3, 4, cm_init=0.0)
