@@ -13,12 +13,15 @@ Both are staged under ``<data root>/uci/`` (see shared/data/MANIFEST.md, "Small 
 from __future__ import annotations
 
 import csv
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from .embedded import load_sklearn
 from .registry import DatasetSpec, FileSpec, load_tensors, register_dataset
+
+if TYPE_CHECKING:  # torch is imported inside the loaders: importing deepcourse.data stays cheap
+    import torch
 
 __all__ = ["load_uci", "UCI_TABLES"]
 
@@ -27,6 +30,8 @@ _HOW = "Stage it as described in shared/data/MANIFEST.md, section 'Small UCI tab
 
 
 def _tensors(x: np.ndarray, y: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+    import torch
+
     return torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)), torch.from_numpy(np.ascontiguousarray(y, dtype=np.int64))
 
 
