@@ -49,17 +49,22 @@ def test_lstm_cell_single_step_equals_torch_lstm_cell():
         [x, h, c, *_torch_params(ref, ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))], rtol=1e-9, atol=1e-11)
 
 
-def test_gru_equals_torch_gru():
-    torch.manual_seed(2)
-    ref = torch.nn.GRU(5, 6, batch_first=True).double()
-    ours = Recurrent(GRUCell(5, 6)).double()
-    x = torch.randn(3, 7, 5, dtype=torch.float64)
+def _assert_single_layer_matches(ours, ref, x):
+    """Our ``Recurrent(cell)`` against a one-layer torch RNN/GRU given the same weights, gradients included."""
     assert_matches_reference(
         lambda x, wi, wh, bi, bh: functional_call(ours, {"cell.weight_ih": wi, "cell.weight_hh": wh, "cell.bias_ih": bi,
                                                           "cell.bias_hh": bh}, (x,)),
         lambda x, wi, wh, bi, bh: (lambda o, h: (o, h[0]))(*functional_call(
             ref, {"weight_ih_l0": wi, "weight_hh_l0": wh, "bias_ih_l0": bi, "bias_hh_l0": bh}, (x,))),
         [x, *_torch_params(ref)], rtol=1e-9, atol=1e-11)
+
+
+def test_gru_equals_torch_gru():
+    torch.manual_seed(2)
+    ref = torch.nn.GRU(5, 6, batch_first=True).double()
+    ours = Recurrent(GRUCell(5, 6)).double()
+    x = torch.randn(3, 7, 5, dtype=torch.float64)
+    _assert_single_layer_matches(ours, ref, x)
 
 
 @pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
@@ -68,12 +73,7 @@ def test_elman_equals_torch_rnn(nonlinearity):
     ref = torch.nn.RNN(4, 5, batch_first=True, nonlinearity=nonlinearity).double()
     ours = Recurrent(ElmanCell(4, 5, nonlinearity)).double()
     x = torch.randn(2, 8, 4, dtype=torch.float64)
-    assert_matches_reference(
-        lambda x, wi, wh, bi, bh: functional_call(ours, {"cell.weight_ih": wi, "cell.weight_hh": wh, "cell.bias_ih": bi,
-                                                          "cell.bias_hh": bh}, (x,)),
-        lambda x, wi, wh, bi, bh: (lambda o, h: (o, h[0]))(*functional_call(
-            ref, {"weight_ih_l0": wi, "weight_hh_l0": wh, "bias_ih_l0": bi, "bias_hh_l0": bh}, (x,))),
-        [x, *_torch_params(ref)], rtol=1e-9, atol=1e-11)
+    _assert_single_layer_matches(ours, ref, x)
 
 
 @pytest.mark.parametrize("variant", [v for v in VARIANTS if v != "FGR"] + ["NOG+NOAF", "NIG+NFG", "NP+CIFG"])
