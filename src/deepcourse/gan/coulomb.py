@@ -26,9 +26,9 @@ real batch by mean squared error, Adam with default betas, the same learning rat
 
 from __future__ import annotations
 
-from torch import Tensor
+from torch import Tensor, nn
 
-__all__ = ["plummer_kernel", "coulomb_potential", "coulomb_d_loss", "coulomb_g_loss"]
+__all__ = ["plummer_kernel", "coulomb_potential", "coulomb_d_loss", "coulomb_g_loss", "PeakScaled"]
 
 
 def _check_eps_d(eps: float, d: float) -> None:
@@ -80,3 +80,25 @@ def coulomb_g_loss(d_fake: Tensor) -> Tensor:
     r"""Generator update: :math:`-\tfrac12\,\tfrac{1}{N_x}\sum_i D(x_i)`, descending it moves the
     generated samples up the learned potential, towards reals and away from other fakes."""
     return -0.5 * d_fake.mean()
+
+
+class PeakScaled(nn.Module):
+    r"""A discriminator that outputs the potential in units of the kernel's peak: ``D(x) = eps^-d * net(x)``.
+
+    The batch potential spans the kernel's peak ``k(a, a) = eps^-d``: with ``d = 3`` and ``eps = 0.125``, a fake
+    inside a collapsed cluster has :math:`\hat\Phi \approx -512` and a real inside a mode about +20, while an MLP
+    starts with outputs of order 0.1 and Adam moves each weight by about ``lr`` per step. An unscaled D needs
+    thousands of steps just to reach the targets' magnitude; meanwhile it gives reals and fakes nearly the same
+    value, its gradient is no guide to G, and G collapses or leaves the data (issue 17). With the scale folded
+    into the output, ``net`` regresses onto :math:`\hat\Phi / \epsilon^{-d}`, numbers of order 0.01-1, and
+    tracks the potential from the start. The minimiser of the regression and G's objective are unchanged (D is
+    the same function class times a constant); only the optimisation is conditioned.
+    """
+
+    def __init__(self, net: nn.Module, eps: float, d: float):
+        super().__init__()
+        _check_eps_d(eps, d)
+        self.net, self.scale = net, float(eps) ** -float(d)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.scale * self.net(x)

@@ -42,3 +42,19 @@ def test_authors_recipe_runs_and_logs_the_coverage_curve(tmp_path):
     curve = [(r["step"], r["coulomb/coverage_modes"]) for r in rows if "coulomb/coverage_modes" in r]
     assert [step for step, _ in curve] == [20, 30, 40]
     assert sum(m for _, m in curve) / 3 == s["metrics"]["modes_mean_coulomb"]
+
+
+def test_scaled_recipe_is_the_default_with_a_peak_scaled_d_and_decayed_lrs(tmp_path):
+    """The default learned-D recipe wraps D in PeakScaled (its parameters sit under ``net.``) and ends training at
+    coulomb_lr_decay of its lrs (G at coulomb_g_lr, D at lr); 'unscaled' has a plain D and constant lrs."""
+    import torch
+
+    for recipe, wrapped, lrs in ((None, True, (1e-5, 1e-4)), ("unscaled", False, (1e-3, 1e-3))):
+        out = tmp_path / str(recipe)
+        extra = [] if recipe is None else [f"coulomb_recipe={recipe}"]
+        run_experiment("gan-grid25", "full", out=out, progress=False, raise_errors=True,
+                       overrides=TINY + ["methods=coulomb", "checkpoints=1"] + extra)
+        ckpt = torch.load(out / "checkpoint_coulomb.pt", weights_only=False)
+        assert all(k.startswith("net.net.") == wrapped for k in ckpt["models"]["d"])
+        final = tuple(ckpt["optimizers"][m]["param_groups"][0]["lr"] for m in ("g", "d"))
+        assert final == pytest.approx(lrs, rel=1e-6)
