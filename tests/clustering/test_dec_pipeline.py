@@ -44,3 +44,19 @@ def test_pretrain_sdae_is_seeded_by_the_run(tmp_path, monkeypatch):
 
     assert torch.equal(codes(0, "a"), codes(0, "b"))
     assert not torch.equal(codes(0, "c"), codes(1, "d"))
+
+
+def test_rescale_embedding_scales_codes_and_keeps_the_reconstruction():
+    from deepcourse.autoencoders import StackedDenoisingAE
+    from deepcourse.clustering import rescale_embedding
+
+    torch.manual_seed(0)
+    model = StackedDenoisingAE((12, 9, 7, 3)).eval()
+    x = torch.rand(20, 12)
+    z, r = model.encode(x).detach(), model(x).detach()
+    rescale_embedding(model, 3.0)
+    assert torch.allclose(model.encode(x), 3.0 * z, atol=1e-5)
+    assert torch.allclose(model(x), r, atol=1e-5)
+    assert not torch.allclose(model.encode(x), z)
+    with pytest.raises(ValueError, match="> 0"):
+        rescale_embedding(model, 0.0)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .dec import ClusteringLayer, DECResult, Regularisers, fit_dec, kmeans_init, most_confident
 from .dec_pipeline import (DATASETS, DECConfig, compare_dec, load_points, normalise_points, percent, pretrain_sdae,
-                           run_dec)
+                           rescale_embedding, run_dec)
 from .losses import (
     ALPHA_SCHEDULES,
     alpha_schedule,
@@ -32,6 +32,7 @@ from .losses import (
 __all__ = [
     "ClusteringLayer", "DECResult", "Regularisers", "fit_dec", "kmeans_init", "most_confident",
     "DATASETS", "DECConfig", "compare_dec", "load_points", "normalise_points", "percent", "pretrain_sdae", "run_dec",
+    "rescale_embedding",
     "ALPHA_SCHEDULES", "alpha_schedule", "balance_loss", "cluster_distribution",
     "cluster_size_prior_loss", "idec_loss", "kl_clustering_loss", "kmeans_loss", "knn_graph", "locality_loss",
     "pairwise_sq_dists", "reconstruction_loss", "self_augmentation_loss", "soft_assignment",

@@ -56,3 +56,26 @@ def test_paper_column_on_the_whole_set(run_tiny):
     _, tables, _ = run_tiny("dec-mnist", *tiny(subset=0, max_iter=5), raise_errors=True)
     rows = {r["method"]: r for r in tables[0]["rows"]}
     assert rows["DEC"]["ACC % (paper)"] == 84.3 and rows["k-means on pixels"]["ACC % (paper)"] == 53.49
+
+
+def test_code_scale_scales_the_codes_not_the_autoencoder_start(tmp_path, monkeypatch):
+    """``code_scale`` multiplies the SDAE's codes (what DEC's kernel sees) and leaves SDAE + k-means alone."""
+    from deepcourse.core.registry import run_experiment
+
+    monkeypatch.setenv("DEEPCOURSE_TENSORBOARD", "0")
+
+    def metrics(scale: float) -> dict:
+        over = tiny(subset=300, max_iter=0, idec=False, code_scale=scale)
+        return run_experiment("dec-usps", preset="quick", out=tmp_path / str(scale), overrides=over, progress=False,
+                              threads=1, raise_errors=True)["metrics"]
+
+    a, b = metrics(1.0), metrics(3.0)
+    assert b["code_rms"] == pytest.approx(3.0 * a["code_rms"], rel=1e-4)
+    assert b["acc_ae_kmeans"] == pytest.approx(a["acc_ae_kmeans"])
+
+
+def test_full_presets_of_issue_17():
+    assert get("dec-usps").config("full").code_scale == 3.0  # the frozen-encoder study (see USPS_FULL)
+    fashion = get("dec-fashion").config("full")
+    assert fashion.finetune_epochs == 20 and not fashion.idec
+    assert get("dec-mnist").config("full").code_scale == 1.0
