@@ -124,3 +124,19 @@ def test_mutual_pair_trains_both_networks():
     assert pair.student.weight.grad is not None and pair.peer.weight.grad is not None
     pair.eval()
     assert torch.allclose(pair.loss(pair(x), y), F.cross_entropy(pair.student(x), y))  # evaluation: the student alone
+
+
+def test_cnn_fc_teacher_flattens_the_maps_into_a_dropout_layer():
+    from deepcourse.optimization.distillation import build_network
+    from deepcourse.optimization.networks import build_classifier
+
+    torch.manual_seed(0)
+    net = build_network("cnn-fc", (1, 28, 28), 10, 4, dropout=0.5, hidden=16)
+    linears = [m for m in net.modules() if isinstance(m, nn.Linear)]
+    assert [(m.in_features, m.out_features) for m in linears] == [(8 * 7 * 7, 16), (16, 10)]  # not pooled
+    assert sum(isinstance(m, nn.Dropout) and m.p == 0.5 for m in net.modules()) == 2
+    assert net(torch.randn(3, 1, 28, 28)).shape == (3, 10)
+    cnn = build_network("cnn", (1, 28, 28), 10, 4)
+    assert sum(p.numel() for p in cnn.parameters()) == sum(p.numel() for p in build_classifier("cnn", (1, 28, 28), 10, 4).parameters())
+    with pytest.raises(ValueError, match="images"):
+        build_network("cnn-fc", (784,), 10, 4)

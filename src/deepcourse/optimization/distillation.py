@@ -19,7 +19,8 @@ prediction.
 
 **Function matching** (Beyer et al. 2022): teacher and student see *exactly the same*
 augmented (optionally mixed-up) image, the loss is the KL alone (no labels), the teacher is not used to
-initialise the student, and training runs long ("patient").
+initialise the student, and training runs long ("patient"). Its temperature is separate from classic KD's
+(the distillation experiment's ``fm_T``; 1 in its CPU record, the plain softmaxes).
 
 :class:`DistillationObjective` and :func:`train_student` plug these losses into
 :func:`deepcourse.core.train_classifier`, so that every student, whatever its loss, is trained, selected
@@ -35,14 +36,38 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from deepcourse.cnn import ConvNet
 from deepcourse.core import TensorLoader, eval_mode, fit, predict, train_classifier
 from deepcourse.metrics import accuracy
 
 from .mixup import mixup_batch
+from .networks import CLASSIFIERS, build_classifier
 
 __all__ = ["kd_loss", "distillation_loss", "HintRegressor", "hint_loss", "FeatureExtractor",
            "function_matching_loss", "mutual_learning_losses", "STUDENT_METHODS", "DistillationObjective",
-           "MutualPair", "fit_hint", "train_student"]
+           "MutualPair", "fit_hint", "train_student", "NETWORKS", "build_network"]
+
+NETWORKS = (*CLASSIFIERS, "cnn-fc")
+
+
+def build_network(kind: str, input_shape: tuple[int, ...], num_classes: int, width: int,
+                  dropout: float = 0.0, hidden: int | None = None) -> nn.Module:
+    """A fresh teacher or student: one of module 9's classifiers (:func:`build_classifier`), or ``cnn-fc``.
+
+    ``cnn-fc`` is the distillation teacher for CPU runs: the same two conv-BN-ReLU stages as ``cnn``
+    (``width``, ``2 width`` channels, 2x2 max-pooling after each) but *flattened* into a ``hidden``-unit
+    (default ``8 width``) fully connected layer, with dropout ``dropout`` before each linear layer (Hinton et al. 2012's dropout
+    nets, the kind of heavily regularised teacher Hinton et al. 2015 distil). The all-convolutional ``cnn``
+    averages features whose receptive field covers half a 28x28 image, which caps it near 86 % on
+    Fashion-MNIST, about where the small student already is: a teacher with little to teach.
+    """
+    if kind != "cnn-fc":
+        return build_classifier(kind, input_shape, num_classes, width, dropout)
+    if len(input_shape) != 3:
+        raise ValueError(f"model 'cnn-fc' needs images (C, H, W), got inputs of shape {tuple(input_shape)}")
+    return ConvNet(num_classes=num_classes, in_channels=input_shape[0], image_size=input_shape[-1],
+                   widths=(width, 2 * width), batch_norm=True, hidden_layers=1, hidden=hidden or 8 * width,
+                   global_pool=False, dropout=dropout)
 
 
 def _check_T(T: float) -> float:
