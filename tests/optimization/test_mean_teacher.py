@@ -147,3 +147,65 @@ def test_ema_decay_is_0_99_during_rampup_then_0_999():
     plain = ConsistencyTrainer(model, torch.optim.SGD(model.parameters(), lr=0.1), "mean-teacher", rampup_steps=5,
                                ema_decay=0.999)
     assert plain.current_ema_decay == 0.999  # without ema_decay_rampup: one decay throughout
+
+
+def test_cosine_rampdown():
+    from deepcourse.optimization.mean_teacher import cosine_rampdown
+
+    assert cosine_rampdown(0, 100) == 1.0 and cosine_rampdown(50, 100) == pytest.approx(0.5)
+    assert cosine_rampdown(100, 100) == pytest.approx(0.0, abs=1e-12) and cosine_rampdown(7, 0) == 1.0
+    values = [cosine_rampdown(t, 10) for t in range(11)]
+    assert all(a > b for a, b in zip(values, values[1:]))
+
+
+class _Run:
+    device = torch.device("cpu")
+
+    def generator(self, tag):
+        return torch.Generator().manual_seed(0)
+
+
+def test_train_semi_supervised_anneals_the_learning_rate(monkeypatch):
+    """With ``lr_cosine`` every step uses ``lr * cosine_rampdown(step, steps)``; without, ``lr`` throughout."""
+    from deepcourse.optimization import mean_teacher as mt
+
+    seen = {}
+    real_adam = torch.optim.Adam
+
+    class RecordingAdam(real_adam):
+        def step(self, closure=None):
+            seen.setdefault(id(self), []).append(self.param_groups[0]["lr"])
+            return super().step(closure)
+
+    monkeypatch.setattr(mt.torch.optim, "Adam", RecordingAdam)
+    torch.manual_seed(0)
+    x, y = torch.randn(40, 4), torch.arange(40) % 2
+    lab = torch.arange(8)
+    for cosine in (True, False):
+        seen.clear()
+        model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
+        mt.train_semi_supervised("mean-teacher", model, x, y, lab, _Run(), steps=4, lr=0.1, labeled_batch=4,
+                                 unlabeled_batch=8, lr_cosine=cosine)
+        (lrs,) = seen.values()
+        want = [0.1 * mt.cosine_rampdown(t, 4) for t in range(4)] if cosine else [0.1] * 4
+        assert lrs == pytest.approx(want)
+
+
+def test_mt_convnet_drops_out_after_each_pooling_stage():
+    """Tarvainen & Valpola 2017, Table 5: dropout follows each max-pooling; BatchNorm and LeakyReLU(0.1)."""
+    from deepcourse.optimization.networks import MeanTeacherConvNet, build_classifier
+
+    model = build_classifier("mt-convnet", (1, 28, 28), 10, 4, dropout=0.5)
+    assert isinstance(model, MeanTeacherConvNet)
+    layers = list(model)
+    pools = [i for i, m in enumerate(layers) if isinstance(m, nn.MaxPool2d)]
+    assert len(pools) == 2 and all(isinstance(layers[i + 1], nn.Dropout) for i in pools)
+    assert all(m.negative_slope == 0.1 for m in layers if isinstance(m, nn.LeakyReLU))
+    x = torch.randn(3, 1, 28, 28)
+    model.train()
+    assert model(x).shape == (3, 10) and not torch.allclose(model(x), model(x))  # dropout: two draws differ
+    model.eval()
+    assert torch.equal(model(x), model(x))
+    assert not any(isinstance(m, nn.Dropout) for m in build_classifier("mt-convnet", (1, 28, 28), 10, 4))
+    with pytest.raises(ValueError, match="12x12"):
+        build_classifier("mt-convnet", (1, 8, 8), 10, 4)

@@ -36,7 +36,7 @@ from torch import Tensor, nn
 
 from deepcourse.core import fit
 
-__all__ = ["ema_update", "consistency_loss", "sigmoid_rampup", "semi_supervised_split", "ConsistencyTrainer",
+__all__ = ["ema_update", "consistency_loss", "sigmoid_rampup", "cosine_rampdown", "semi_supervised_split", "ConsistencyTrainer",
            "METHODS", "SemiSupervisedStream", "train_semi_supervised"]
 
 METHODS = ("supervised", "pi", "mean-teacher")
@@ -78,6 +78,15 @@ def sigmoid_rampup(step: int, length: int) -> float:
         return 1.0
     t = min(max(step / length, 0.0), 1.0)
     return float(math.exp(-5.0 * (1.0 - t) ** 2))
+
+
+def cosine_rampdown(step: int, length: int) -> float:
+    """``(1 + cos(pi t)) / 2`` for ``t = step / length`` clipped to [0, 1]: 1 at the start, 0 at the end
+    (Loshchilov & Hutter 2017; the learning-rate ramp-down of the Mean Teacher authors' PyTorch code)."""
+    if length <= 0:
+        return 1.0
+    t = min(max(step / length, 0.0), 1.0)
+    return 0.5 * (1.0 + math.cos(math.pi * t))
 
 
 def semi_supervised_split(y: Tensor, n_labels: int, seed: int = 0) -> tuple[Tensor, Tensor]:
@@ -206,12 +215,16 @@ def train_semi_supervised(method: str, model: nn.Module, x: Tensor, y: Tensor, l
                           steps: int, lr: float, labeled_batch: int, unlabeled_batch: int,
                           noise: Callable[[Tensor], Tensor] | None = None, consistency: float = 1.0,
                           rampup: float = 0.3, ema_decay: float = 0.99, ema_eval: bool = True,
-                          ema_decay_rampup: float | None = None, tag: str = "mt") -> nn.Module:
+                          ema_decay_rampup: float | None = None, lr_cosine: bool = False,
+                          tag: str = "mt") -> nn.Module:
     """Train ``model`` with ``method`` (one of :data:`METHODS`) for ``steps`` Adam steps on batches of
     :class:`SemiSupervisedStream` (only the ``labelled`` indices keep their labels); the consistency weight
     ramps up over the first ``rampup`` fraction of the steps. Returns the model to evaluate: the EMA of
     the weights (``ema_eval``, the paper's protocol for every method; without it only Mean Teacher's).
-    ``ema_decay_rampup``: the EMA decay during the ramp-up (the paper's 0.99; None: ``ema_decay`` throughout)."""
+    ``ema_decay_rampup``: the EMA decay during the ramp-up (the paper's 0.99; None: ``ema_decay`` throughout).
+    ``lr_cosine``: anneal the learning rate from ``lr`` to 0 along a half cosine over the run (Loshchilov &
+    Hutter 2017), as the authors' PyTorch code ramps it down; the paper's TensorFlow runs ramp it down with a
+    sigmoid over the last steps instead."""
     x, y = x.to(run.device), y.to(run.device)
     model = model.to(run.device)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
@@ -220,5 +233,11 @@ def train_semi_supervised(method: str, model: nn.Module, x: Tensor, y: Tensor, l
                                  ema_decay_rampup=ema_decay_rampup)
     stream = SemiSupervisedStream(x, y, labelled, labeled_batch, unlabeled_batch, run.generator(f"{tag}-batches"),
                               with_unlabelled=method != "supervised")
-    fit(trainer.step, stream, max_steps=steps, model=model, log_every=10**9)
+    step = trainer.step
+    if lr_cosine:
+        def step(batch):  # set the learning rate of this step, then take it
+            for group in opt.param_groups:
+                group["lr"] = lr * cosine_rampdown(trainer.steps, steps)
+            return trainer.step(batch)
+    fit(step, stream, max_steps=steps, model=model, log_every=10**9)
     return trainer.eval_model
