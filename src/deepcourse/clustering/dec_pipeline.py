@@ -37,9 +37,10 @@ measured on, one fp32 epoch of the 784-500-500-2000-10 autoencoder over 70,000 i
 schedule would take days. The full presets therefore use Adam (lr 1e-3) instead of SGD, 1 layer-wise epoch per
 layer, 15 end-to-end epochs at batch 64 (batch 64 reached a given k-means accuracy several times sooner than
 batch 256 in our trajectory runs), bf16 autocast for the autoencoder (1.6x faster than fp32 on an AVX512-BF16
-CPU) and at most 5,000 DEC iterations, so that dec-mnist full stays under 30 minutes (about 21 minutes
-measured). The price is a weaker autoencoder than the paper's: see the SDAE + k-means row. dec-fashion full
-spends its hour on the autoencoder instead: 20 fine-tuning epochs, DEC capped at 4,000 iterations, no IDEC.
+CPU) and at most 5,000 DEC iterations, so that dec-mnist full takes about half an hour (33.5 minutes
+measured with IDEC, at --threads 1 on a shared machine). The price is a weaker autoencoder than the paper's:
+see the SDAE + k-means row. dec-fashion full spends its hour on the autoencoder instead: 20 fine-tuning
+epochs, DEC capped at 4,000 iterations, no IDEC.
 """
 
 from __future__ import annotations

@@ -22,13 +22,14 @@ from dataclasses import replace
 from deepcourse.clustering import DECConfig, compare_dec
 from deepcourse.core import Reference, Run, experiment
 
-# Full MNIST within 30 minutes on 2 shared CPU cores: 1 layer-wise epoch per layer, 15 fine-tuning epochs at
-# batch 64 (16,400 Adam steps; batch 64 reached a given k-means ACC in far less time than batch 256 in our
-# trajectory runs), bf16 autocast, DEC capped at 5,000 iterations (k-means on raw pixels: 3 restarts, 70,000 x 784
-# took 210 s for 5). Measured on 2 shared cores: AE + k-means 70.9 %, DEC 81.7 % after 2,100 iterations (18.8 min
-# run) and 82.3 % (NMI 0.839) after 5,000 (the same run continued; DEC had not met tol). Estimated ~21 min, before
-# IDEC was added (one more DEC-stage run with the decoder: roughly 2-3x the DEC stage's cost per iteration) and
-# before the inputs were normalised (that run, on [0, 1] pixels: DEC w/o backprop 62.3 %, below its 70.9 % start).
+# Full MNIST on 2 shared CPU cores: 1 layer-wise epoch per layer, 15 fine-tuning epochs at batch 64 (16,400 Adam
+# steps; batch 64 reached a given k-means ACC in far less time than batch 256 in our trajectory runs), bf16
+# autocast, DEC and IDEC capped at 5,000 iterations (k-means on raw pixels: 3 restarts). Recorded 2026-11-30
+# (results/dec-mnist.json, 33.5 min wall at --threads 1, load 3-5): k-means on pixels 54.3 %, AE + k-means 76.1 %,
+# DEC w/o backprop 73.2 % (cap, not converged), DEC 86.5 %, IDEC 87.1 %. The w/o-backprop drop is the code scale
+# (see USPS_FULL): these codes came out at RMS 1.57 (the 10k-subset run's at 2.25 stayed at its start). From this
+# run's SDAE with the encoder frozen (k-means start 76.07 %): codes x1 -> 73.2 % (5,000, not converged), x2 -> 76.1 %
+# and x3 -> 76.1 % (both stop at the first target update, 140 iterations). The preset keeps code_scale 1.
 FULL = DECConfig(dataset="mnist", pretrain_epochs=1, finetune_epochs=15, ae_batch=64, amp=True, max_iter=5000,
                  raw_n_init=3)
 # Quick: a fixed 2,000-image subset of each set's training images, a narrower SDAE (128-128-256-10) trained for
